@@ -1,0 +1,51 @@
+# shadowscan developer tasks. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SHARED ?= ../shared
+
+.PHONY: help install demo test lint typecheck pytest golden bench conformance clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv (if missing) and install shadowscan with its dev tools
+
+demo: install ## Scan sample_logs/ and print the findings
+	$(BIN)/shadowscan scan sample_logs/ --output-format table
+
+lint: install ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy --strict on the package
+	$(BIN)/mypy
+
+pytest: install ## The test suite only
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+golden: install ## Rewrite the golden files from the samples (review the diff!)
+	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+bench: install ## Benchmarks: shadowscan against grep on generated logs
+	$(BIN)/python -m bench
+
+conformance: install ## Check the parsers against the real logs in ../shared/corpus
+	$(BIN)/python -m tests.conformance $(SHARED)/corpus
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): shadowscan against a grep baseline measured in the same run."""

@@ -1,0 +1,109 @@
+"""``make bench``: time shadowscan and a ``grep -c -F -f`` baseline on the same generated
+file, in the same run, and report the ratio (machines are shared and noisy, so only
+ratios measured side by side mean anything). Each command runs ``--repeat`` times; the
+best time of each is compared."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run(cmd: list[str], stdout_path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command."""
+    with open(stdout_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):  # grep -c exits 1 on no match
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
+    if proc.stderr:
+        proc.stderr.close()
+    return wall, usage.ru_maxrss / 1024
+
+
+def best(cmd: list[str], out: Path, repeat: int) -> tuple[float, float]:
+    runs = [run(cmd, out) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def signature_domains(path: Path) -> Path:
+    """Every signature domain (and URL-pattern host), as ``grep -F -f`` patterns."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from shadowscan.signatures import load_catalogue as l; import json;"
+            "print(json.dumps([[*s.domains, *(p.partition('/')[0] for p in s.url_patterns)] for s in l().active()]))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    literals = set()
+    for domains in json.loads(out.stdout):
+        for d in domains:
+            literals.add(max(d.replace("*.", "*").split("*"), key=len).strip("."))
+    path.write_text("\n".join(sorted(x for x in literals if x)) + "\n", encoding="utf-8")
+    return path
+
+
+def bench_squid(tmp: Path, lines: int, repeat: int) -> dict[str, float]:
+    log = tmp / "access.log"
+    subprocess.run(
+        [sys.executable, "-m", "bench.generate", "squid", str(log), str(lines)], check=True
+    )
+    patterns = signature_domains(tmp / "domains.txt")
+    shadowscan = [
+        sys.executable,
+        "-m",
+        "shadowscan.cli",
+        "scan",
+        str(log),
+        "--log-format",
+        "squid",
+        "-q",
+        "-F",
+        "ndjson",
+    ]
+    grep = ["grep", "-c", "-F", "-f", str(patterns), str(log)]
+    g_wall, _ = best(grep, tmp / "grep.out", repeat)
+    s_wall, s_rss = best(shadowscan, tmp / "scan.out", repeat)
+    findings = len((tmp / "scan.out").read_text(encoding="utf-8").splitlines())
+    n_patterns = len(patterns.read_text(encoding="utf-8").splitlines())
+    print(f"squid, {lines:,} lines ({log.stat().st_size / 2**20:,.0f} MiB), {findings:,} findings")
+    print(f"  grep -c -F -f ({n_patterns} domains): {g_wall:6.2f} s")
+    print(
+        f"  shadowscan scan (parse, match, aggregate): {s_wall:6.2f} s, peak RSS {s_rss:,.0f} MiB"
+    )
+    ratio = s_wall / g_wall
+    verdict = "ok" if ratio <= 3 and s_rss < 400 else "OVER TARGET"
+    print(f"  ratio shadowscan/grep: {ratio:.2f}x (target <= 3x, RSS < 400 MiB): {verdict}")
+    return {"grep_s": g_wall, "scan_s": s_wall, "ratio": ratio, "rss_mib": s_rss}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--lines", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="shadowscan-bench-"))
+    try:
+        print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
+        bench_squid(tmp, args.lines, args.repeat)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The library entry point: ``scan(paths) -> ScanResult``.
+
+The CLI calls this and nothing else for a scan, so everything the command can do, a
+Python caller can do too::
+
+    >>> from shadowscan.api import scan
+    >>> result = scan(["sample_logs/squid"])          # doctest: +SKIP
+    >>> result.findings.select("user", "service", "requests")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from shadowscan.detect import Detection, detect_lines
+from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
+from shadowscan.errors import UsageError
+from shadowscan.findings import finalise, merge_partials
+from shadowscan.match import Matcher, Prefilter
+from shadowscan.parsers import PARSERS
+from shadowscan.readers import head_lines, open_binary, read_head, resolve_inputs
+from shadowscan.schema import EVENT_SCHEMA
+from shadowscan.signatures import Catalogue, load_catalogue
+from shadowscan.stats import ScanStats
+
+
+@dataclass
+class ScanResult:
+    findings: pl.DataFrame
+    events: pl.DataFrame  # matched events
+    stats: ScanStats
+    catalogue: Catalogue
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_matcher(signature_dirs: Sequence[str | Path] = ()) -> Matcher:
+    return Matcher(load_catalogue([Path(d) for d in signature_dirs]))
+
+
+def scan(
+    paths: Sequence[str],
+    *,
+    log_format: str = "auto",
+    signatures: Sequence[str | Path] = (),
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    timezone: str = "UTC",
+    workers: int | None = None,
+    prefilter: bool = True,
+    keep_events: bool = True,
+    progress: ProgressCallback | None = None,
+    matcher: Matcher | None = None,
+) -> ScanResult:
+    """Read ``paths`` (files, directories, globs, ``-``), match, and aggregate findings.
+
+    ``keep_events=False`` keeps only partial aggregates (flat memory on any input size);
+    ``ScanResult.events`` is then empty.
+    """
+    if log_format != "auto":
+        PARSERS.get(log_format)  # unknown name -> UsageError listing the known ones
+    if since is not None and until is not None and since >= until:
+        raise UsageError(
+            f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})"
+        )
+    matcher = matcher or build_matcher(signatures)
+    options = ScanOptions(
+        log_format=log_format, timezone=timezone, since=since, until=until, use_prefilter=prefilter
+    )
+    if workers is not None:
+        options.workers = workers
+    pre = Prefilter(matcher.prefilter_literals()) if prefilter else None
+    scanner = FileScanner(matcher, pre, options)
+    stats = ScanStats(
+        catalogue_version=matcher.catalogue.version, prefilter=pre.engine if pre else "off"
+    )
+    frames: list[pl.DataFrame] = []
+    partials: list[pl.DataFrame] = []
+    for source in resolve_inputs(paths):
+        result = scanner.scan(source, progress)
+        frames.extend(result.events)
+        if result.partials is not None:
+            partials.append(result.partials)
+        stats.files.append(result.stats)
+    events = pl.concat(frames, how="diagonal_relaxed") if frames else empty_matches()
+    findings = finalise(merge_partials(partials))
+    stats.findings = findings.height
+    return ScanResult(findings, events, stats, matcher.catalogue, list(matcher.catalogue.warnings))
+
+
+def parse_files(
+    paths: Sequence[str], *, log_format: str = "auto", timezone: str = "UTC"
+) -> tuple[pl.DataFrame, ScanStats]:
+    """Every parsed event of ``paths`` (matched or not) and the line accounting.
+
+    What the golden tests compare, and a way to use shadowscan's parsers as a library.
+    """
+    if log_format != "auto":
+        PARSERS.get(log_format)
+    matcher = Matcher(Catalogue(services={}))  # nothing is matched: every event is kept
+    options = ScanOptions(
+        log_format=log_format,
+        timezone=timezone,
+        use_prefilter=False,
+        keep_unmatched=True,
+        workers=1,
+    )
+    scanner = FileScanner(matcher, None, options)
+    stats = ScanStats(prefilter="off")
+    frames: list[pl.DataFrame] = []
+    for source in resolve_inputs(paths):
+        result = scanner.scan(source)
+        frames.extend(result.events)
+        stats.files.append(result.stats)
+    events = (
+        pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=EVENT_SCHEMA)
+    )
+    return events, stats
+
+
+def detect_files(paths: Sequence[str]) -> list[tuple[str, Detection]]:
+    """The detected format of each input, with evidence (what ``shadowscan detect`` prints)."""
+    out = []
+    for source in resolve_inputs(paths):
+        stream = open_binary(source)
+        try:
+            head = read_head(stream, source.path)
+        finally:
+            stream.close()
+        out.append((source.path, detect_lines(head_lines(head))))
+    return out

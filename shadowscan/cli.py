@@ -1,0 +1,345 @@
+"""The ``shadowscan`` command: a thin layer over :mod:`shadowscan.api`.
+
+Each command parses its options, calls one library function, and turns library errors
+into one-line messages and exit codes. Machine output goes to stdout untouched; the
+summary, progress and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from shadowscan import __version__
+from shadowscan.errors import ExitStatus, ShadowscanError, UsageError
+
+app = typer.Typer(
+    name="shadowscan",
+    help="Find shadow AI in proxy, DNS and firewall logs: who used which AI service, when, how much, "
+    "and how much data went out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+stderr = Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def _errors(debug: bool = False) -> Iterator[None]:
+    """Library errors become one line on stderr and the right exit code."""
+    try:
+        yield
+    except ShadowscanError as exc:
+        if debug:
+            traceback.print_exc()
+        stderr.print(f"[bold red]shadowscan: error:[/] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(int(exc.exit_status)) from None
+    except BrokenPipeError:  # `shadowscan scan ... | head`
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        raise typer.Exit(0) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        stderr.print(
+            f"[bold red]shadowscan: internal error:[/] {type(exc).__name__}: {exc}. "
+            "Run again with --debug for the traceback, and please report it.",
+            markup=True,
+            soft_wrap=True,
+        )
+        raise typer.Exit(int(ExitStatus.INTERNAL)) from None
+
+
+# --- scan -----------------------------------------------------------------------------
+
+SCAN_HELP = """Scan logs for AI services and report findings per user x service.
+
+PATHS are files, directories (read recursively), globs or - for stdin; gzip, bz2, xz and zstd files are read as they are.
+
+[bold]Examples[/]
+
+  shadowscan scan /var/log/squid/access.log
+
+  shadowscan scan logs/ --since 7d --output-format csv -o findings.csv
+
+  zcat access.log.1.gz | shadowscan scan - --log-format squid --events
+
+  shadowscan scan logs/ --stats-json stats.json | jq .service
+"""
+
+
+def _pick_sink(output_format: str | None, output: Path | None) -> str:
+    from shadowscan.outputs import SINKS
+
+    if output_format:
+        SINKS.get(output_format)
+        return output_format
+    if output is not None:
+        for name, sink in SINKS.items():
+            if output.suffix.lower() in sink.extensions:
+                return name
+        return "ndjson"
+    return "table" if sys.stdout.isatty() else "ndjson"
+
+
+@app.command(help=SCAN_HELP)
+def scan(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False),
+    ],
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            "-f",
+            help="Format name (see `shadowscan formats`) or auto to detect per file.",
+        ),
+    ] = "auto",
+    signatures: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--signatures",
+            "-s",
+            help="Extra signature directory or file, overlaid on the bundled set (repeatable).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--output-format",
+            "-F",
+            help="table, ndjson, json or csv. Default: table on a terminal, else NDJSON (or from the --output extension).",
+        ),
+    ] = None,
+    events: Annotated[
+        bool, typer.Option("--events", help="Emit the matched events instead of findings.")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events at or after this time: ISO date/time (UTC unless given) or an age like 24h, 7d."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events before this time (same forms as --since).")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Time zone of logs whose timestamps carry none (syslog headers).")
+    ] = "UTC",
+    stats_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--stats-json",
+            help="Write the per-file line accounting (parsed, skipped, unparsed by reason) as JSON.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    progress: Annotated[
+        bool, typer.Option(help="Progress bar on stderr (only ever shown on a terminal).")
+    ] = True,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.api import scan as run_scan
+    from shadowscan.timeparse import parse_time
+
+    with _errors(debug):
+        sink_name = _pick_sink(output_format, output)
+        since_t = parse_time(since, option="--since") if since else None
+        until_t = parse_time(until, option="--until") if until else None
+        with _progress(enabled=progress and stderr.is_terminal and not quiet) as on_progress:
+            result = run_scan(
+                paths,
+                log_format=log_format,
+                signatures=signatures or (),
+                since=since_t,
+                until=until_t,
+                timezone=timezone,
+                keep_events=events,
+                progress=on_progress,
+            )
+        frame = result.events if events else result.findings
+        _write(frame, sink_name, output, kind="events" if events else "findings")
+        if stats_json is not None:
+            stats_json.write_text(
+                json.dumps(result.stats.to_dict(), indent=2) + "\n", encoding="utf-8"
+            )
+        if not quiet:
+            from shadowscan.summary import print_summary
+
+            print_summary(stderr, result)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(path: str, done: int, total: int | None) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(Path(path).name[-40:], total=total)
+            bar.update(tasks[path], completed=done)
+
+        yield update
+
+
+def _write(frame: Any, sink_name: str, output: Path | None, kind: str) -> None:
+    from shadowscan.outputs import SINKS
+
+    sink = SINKS.get(sink_name)()
+    if output is None:
+        stream: IO[Any] = sys.stdout.buffer if sink.binary else sys.stdout
+        sink.write(frame, stream, kind=kind)
+        stream.flush()
+        return
+    try:
+        with open(
+            output,
+            "wb" if sink.binary else "w",
+            encoding=None if sink.binary else "utf-8",
+            newline=None if sink.binary else "",
+        ) as fh:
+            sink.write(frame, fh, kind=kind)
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+
+
+# --- detect, formats, version ------------------------------------------------------------
+
+
+@app.command(
+    help="""Show which format each file is detected as, with the evidence.
+
+[bold]Examples[/]
+
+  shadowscan detect /var/log/squid/
+
+  shadowscan detect export.csv --json
+"""
+)
+def detect(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories or globs.", show_default=False)
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file on stdout.")
+    ] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.api import detect_files
+
+    with _errors(debug):
+        results = detect_files(paths)
+        undetected = 0
+        for path, det in results:
+            undetected += det.format is None
+            if as_json:
+                sys.stdout.write(
+                    json.dumps(
+                        {
+                            "path": path,
+                            "format": det.format,
+                            "evidence": det.evidence,
+                            "candidates": [c.__dict__ for c in det.candidates[:5]],
+                        }
+                    )
+                    + "\n"
+                )
+            else:
+                typer.echo(f"{path}\t{det.format or 'unknown'}\t{det.evidence}")
+        if undetected and all(det.format is None for _, det in results):
+            raise typer.Exit(int(ExitStatus.INPUT))
+
+
+@app.command(
+    help="""List the log formats shadowscan reads.
+
+[bold]Example[/]
+
+  shadowscan formats
+"""
+)
+def formats(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
+) -> None:
+    from shadowscan.parsers import PARSERS
+
+    if as_json:
+        for name, parser in PARSERS.items():
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "name": name,
+                        "log_type": parser.log_type,
+                        "summary": parser.summary,
+                        "example": parser.example,
+                    }
+                )
+                + "\n"
+            )
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    table.add_column("Format")
+    table.add_column("Type")
+    table.add_column("Description")
+    for name, parser in PARSERS.items():
+        table.add_row(name, parser.log_type, parser.summary)
+    Console().print(table)
+
+
+@app.command(
+    help="""Print the shadowscan version and the signature catalogue version.
+
+[bold]Example[/]
+
+  shadowscan version
+"""
+)
+def version() -> None:
+    from shadowscan.signatures import load_catalogue
+
+    with _errors():
+        cat = load_catalogue()
+        typer.echo(
+            f"shadowscan {__version__} (signatures {cat.version}, {len(cat.active())} services)"
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

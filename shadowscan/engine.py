@@ -1,0 +1,365 @@
+"""The local scan engine: stream each file in chunks, prefilter, parse, match.
+
+Chunks of one file are processed on a small thread pool (polars and Hyperscan release the
+GIL), and their results are consumed in order so line numbers stay exact. Only *matched*
+events are kept, so memory stays flat however large the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+import polars as pl
+
+from shadowscan.detect import detect_lines
+from shadowscan.errors import InputError
+from shadowscan.findings import merge_partials, partial
+from shadowscan.hosts import normalise_hosts
+from shadowscan.match import Matcher, Prefilter
+from shadowscan.parsers import PARSERS, ParseContext, Parser
+from shadowscan.readers import (
+    Chunk,
+    InputSource,
+    chunk_to_lines,
+    compression_of,
+    head_lines,
+    iter_chunks,
+    open_binary,
+    read_head,
+    rewind_with,
+)
+from shadowscan.schema import MATCH_SCHEMA, conform
+from shadowscan.stats import SAMPLE_LINES, FileStats
+
+ProgressCallback = Callable[[str, int, int | None], None]
+
+#: After this many unparsed lines with nothing parsed, a file is in the wrong format.
+WRONG_FORMAT_AFTER = 1000
+
+
+@dataclass
+class ScanOptions:
+    log_format: str = "auto"
+    timezone: str = "UTC"
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    use_prefilter: bool = True
+    #: Keep every parsed event, matched or not (``parse_files``, golden tests).
+    keep_unmatched: bool = False
+    #: Keep matched events (``--events``); otherwise only partial aggregates are kept.
+    keep_events: bool = True
+
+
+@dataclass
+class FileResult:
+    """What one file yielded: matched events (when kept), partial aggregates, accounting."""
+
+    events: list[pl.DataFrame]
+    partials: pl.DataFrame | None
+    stats: FileStats
+
+
+@dataclass
+class _ChunkResult:
+    """What a worker found in one chunk. Line numbers are 0-based within the chunk."""
+
+    lines: int = 0
+    parsed: int = 0
+    skipped: int = 0
+    latin1: int = 0
+    rejected: pl.DataFrame | None = None  # line_no, reason
+    line_text: pl.Series | None = (
+        None  # kept only when something was rejected (for the error message)
+    )
+    events: pl.DataFrame | None = None  # matched events
+    pending: pl.DataFrame | None = (
+        None  # prefiltered candidate lines still to parse (line_no, line)
+    )
+
+
+_NO_REJECTS = pl.DataFrame(schema={"line_no": pl.UInt64, "reason": pl.String})
+
+#: Candidate lines are parsed in batches of about this many rows (fewer, larger polars calls).
+PARSE_BATCH = 16_384
+
+
+class FileScanner:
+    """Scans one input with one parser."""
+
+    def __init__(self, matcher: Matcher, prefilter: Prefilter | None, options: ScanOptions) -> None:
+        self.matcher = matcher
+        self.prefilter = prefilter
+        self.options = options
+
+    # --- parsing and matching --------------------------------------------------------------
+
+    def _finish(self, parser: Parser, events: pl.DataFrame) -> pl.DataFrame:
+        events = conform(
+            events.with_columns(
+                pl.lit(parser.name).alias("log_format"),
+                pl.lit(parser.log_type).alias("log_type"),
+                pl.lit(parser.context.source_file).alias("source_file"),
+            )
+        )
+        events = normalise_hosts(events)
+        if self.options.keep_unmatched:
+            return events
+        matched = self.matcher.match_frame(events)
+        if self.options.since is not None:
+            matched = matched.filter(pl.col("ts") >= self.options.since)
+        if self.options.until is not None:
+            matched = matched.filter(pl.col("ts") < self.options.until)
+        return matched
+
+    def _parse(self, parser: Parser, batch: pl.DataFrame) -> _ChunkResult:
+        """Fully parse and match ``batch``; every row is counted exactly once."""
+        result = parser.parse(batch)
+        rejected = result.rejected.cast({"line_no": pl.UInt64})
+        return _ChunkResult(
+            lines=batch.height,
+            parsed=batch.height - result.skipped - rejected.height,
+            skipped=result.skipped,
+            rejected=rejected,
+            line_text=batch["line"] if rejected.height else None,
+            events=self._finish(parser, result.events),
+        )
+
+    def scan_chunk(self, parser: Parser, chunk: Chunk) -> _ChunkResult:
+        """Runs on a worker thread: cut, prefilter, and account for one chunk."""
+        lines = chunk_to_lines(chunk)
+        text = lines.text
+        pattern = parser.line_pattern
+        if self.prefilter is None or pattern is None:
+            batch = pl.DataFrame(
+                {"line_no": pl.int_range(0, len(text), eager=True, dtype=pl.UInt64), "line": text}
+            )
+            out = self._parse(parser, batch)
+            out.latin1 = lines.latin1_lines
+            out.line_text = text if out.line_text is not None else None
+            return out
+        cand = self.prefilter.candidates(chunk, lines.ends, text)
+        is_cand = np.zeros(len(text), dtype=bool)
+        is_cand[cand] = True
+        others = pl.Series(~is_cand)
+        bad = others & ~text.str.contains(pattern)
+        out = _ChunkResult(lines=len(text), latin1=lines.latin1_lines, rejected=_NO_REJECTS)
+        n_bad = int(bad.sum())
+        if n_bad:
+            idx = bad.arg_true()
+            skip = (
+                text.gather(idx).str.contains(parser.skip_pattern)
+                if parser.skip_pattern
+                else pl.Series([False] * n_bad)
+            )
+            out.skipped = int(skip.sum())
+            bad_idx = idx.filter(~skip).cast(pl.UInt64)
+            if bad_idx.len():
+                out.rejected = pl.DataFrame(
+                    {
+                        "line_no": bad_idx,
+                        "reason": pl.repeat(parser.mismatch_reason(), bad_idx.len(), eager=True),
+                    }
+                )
+                out.line_text = text
+        out.parsed = len(text) - len(cand) - n_bad
+        # ``+ ""`` copies the few candidate lines out of the chunk's buffer; a bare gather
+        # would keep every 8 MiB chunk alive until the batch is parsed.
+        out.pending = pl.DataFrame(
+            {"line_no": pl.Series(cand, dtype=pl.UInt64), "line": text.gather(cand) + ""}
+        )
+        return out
+
+    # --- per file -----------------------------------------------------------------------
+
+    def scan(self, source: InputSource, progress: ProgressCallback | None = None) -> FileResult:
+        stats = FileStats(path=source.path)
+        stream = open_binary(source)
+        try:
+            head = read_head(stream, source.path)
+            stats.compression = _compression(source)
+            fmt = self.options.log_format
+            if fmt == "auto":
+                detection = detect_lines(head_lines(head))
+                stats.detection = detection.evidence
+                if detection.format is None:
+                    return self._unrecognised(
+                        source, stats, rewind_with(head, stream), detection.evidence, head
+                    )
+                fmt = detection.format
+            parser_cls = PARSERS.get(fmt)
+            stats.format = fmt
+            parser = parser_cls(
+                ParseContext(source.path, self.options.timezone, _file_year(source))
+            )
+            return _FileRun(self, parser, source, stats).run(rewind_with(head, stream), progress)
+        finally:
+            stream.close()
+
+    def _unrecognised(
+        self, source: InputSource, stats: FileStats, stream: IO[bytes], why: str, head: bytes
+    ) -> FileResult:
+        if not head.strip():
+            stats.lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
+            stats.skipped = stats.lines
+            return FileResult([], None, stats)
+        if source.explicit:
+            raise InputError(
+                f"{source.path}: format not recognised: {why}. Name it with --log-format (see `shadowscan formats`)"
+            )
+        lines = 0
+        for chunk in iter_chunks(stream, source.path):
+            lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        stats.lines = lines
+        stats.error = f"format not recognised: {why}"
+        stats.reject("format not recognised", lines, list(range(1, min(lines, SAMPLE_LINES) + 1)))
+        return FileResult([], None, stats)
+
+    def results(
+        self, parser: Parser, chunks: Iterator[Chunk]
+    ) -> Iterator[tuple[int, _ChunkResult]]:
+        """Chunk results in file order; stateless formats are processed in parallel."""
+        if parser.line_pattern is None or self.options.workers <= 1:
+            for chunk in chunks:
+                yield len(chunk), self.scan_chunk(parser, chunk)
+            return
+        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="shadowscan") as pool:
+            pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
+            for chunk in chunks:
+                pending.append((len(chunk), pool.submit(self.scan_chunk, parser, chunk)))
+                if len(pending) >= self.options.workers:
+                    n, fut = pending.popleft()
+                    yield n, fut.result()
+            while pending:
+                n, fut = pending.popleft()
+                yield n, fut.result()
+
+
+class _FileRun:
+    """Accounting for one file while its chunk results arrive in order."""
+
+    def __init__(
+        self, scanner: FileScanner, parser: Parser, source: InputSource, stats: FileStats
+    ) -> None:
+        self.scanner, self.parser, self.source, self.stats = scanner, parser, source, stats
+        self.frames: list[pl.DataFrame] = []
+        self.partials: list[pl.DataFrame] = []
+        self.first_bad: tuple[int, str] | None = None
+        self.pending: list[pl.DataFrame] = []
+        self.pending_rows = 0
+
+    def _account(self, res: _ChunkResult, base: int) -> None:
+        """Add a result whose 0-based line numbers start at ``base``."""
+        st = self.stats
+        st.parsed += res.parsed
+        st.skipped += res.skipped
+        if res.rejected is not None and res.rejected.height:
+            rej = res.rejected.sort("line_no")
+            for (reason,), grp in rej.group_by(["reason"], maintain_order=True):
+                st.reject(
+                    str(reason),
+                    grp.height,
+                    [base + n + 1 for n in grp["line_no"].head(SAMPLE_LINES).to_list()],
+                )
+            if self.first_bad is None and res.line_text is not None:
+                first = int(rej["line_no"][0])
+                self.first_bad = (base + first + 1, str(res.line_text[first]))
+        if res.events is not None and res.events.height:
+            opts = self.scanner.options
+            if opts.keep_events or opts.keep_unmatched:
+                self.frames.append(res.events.with_columns(pl.col("line_no") + (base + 1)))
+            if not opts.keep_unmatched:
+                st.matched += res.events.height
+                self.partials.append(partial(res.events))
+                if len(self.partials) >= 64:
+                    self.partials = [merge_partials(self.partials)]
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        batch = pl.concat(self.pending)
+        self.pending, self.pending_rows = [], 0
+        res = self.scanner._parse(self.parser, batch)
+        # line numbers in ``batch`` are already absolute and 0-based; the batch holds no
+        # line_text by position, so find the rejected line's text by its number.
+        if res.rejected is not None and res.rejected.height and self.first_bad is None:
+            first = int(res.rejected["line_no"].min())  # type: ignore[arg-type]
+            text = batch.filter(pl.col("line_no") == first)["line"]
+            self.first_bad = (first + 1, str(text[0]) if text.len() else "")
+        res.line_text = None
+        self._account(res, 0)
+
+    def run(self, stream: IO[bytes], progress: ProgressCallback | None) -> FileResult:
+        st = self.stats
+        base = 0
+        done = 0
+        total = _size(self.source)
+        for chunk_len, res in self.scanner.results(
+            self.parser, iter_chunks(stream, self.source.path)
+        ):
+            st.lines += res.lines
+            st.latin1_lines += res.latin1
+            self._account(res, base)
+            if res.pending is not None and res.pending.height:
+                self.pending.append(res.pending.with_columns(pl.col("line_no") + base))
+                self.pending_rows += res.pending.height
+                if self.pending_rows >= PARSE_BATCH:
+                    self._flush()
+            base += res.lines
+            done += chunk_len
+            if progress is not None:
+                progress(self.source.path, done, total)
+            if st.parsed == 0 and st.unparsed_total >= WRONG_FORMAT_AFTER and self.source.explicit:
+                self._flush()
+                if st.parsed == 0:
+                    break
+        self._flush()
+        if (
+            st.parsed == 0
+            and st.unparsed_total > 0
+            and (self.source.explicit or self.scanner.options.log_format != "auto")
+        ):
+            line_no, text = self.first_bad or (1, "")
+            raise InputError(
+                f"{self.source.path}: no line parses as {self.parser.name} ({st.unparsed_total:,} tried); "
+                f"line {line_no}: {text[:160]!r}. Check --log-format, or run `shadowscan detect {self.source.path}`"
+            )
+        return FileResult(self.frames, merge_partials(self.partials) if self.partials else None, st)
+
+
+def _compression(source: InputSource) -> str | None:
+    if source.is_stdin:
+        return None
+    with open(source.path, "rb") as fh:
+        return compression_of(fh.read(6))
+
+
+def _size(source: InputSource) -> int | None:
+    if source.is_stdin or _compression(source):
+        return None
+    try:
+        return os.path.getsize(source.path)
+    except OSError:
+        return None
+
+
+def _file_year(source: InputSource) -> int | None:
+    if source.is_stdin:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(os.path.getmtime(source.path), dt.UTC).year
+    except OSError:
+        return None
+
+
+def empty_matches() -> pl.DataFrame:
+    from shadowscan.schema import EVENT_SCHEMA
+
+    return pl.DataFrame(schema={**EVENT_SCHEMA, **MATCH_SCHEMA})

@@ -1,0 +1,78 @@
+"""A rich table for people at a terminal (the default on a TTY)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from shadowscan.outputs import SINKS
+from shadowscan.outputs.base import Sink
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+Column = tuple[str, Callable[[dict[str, Any]], object]]
+
+_FINDING_COLUMNS: tuple[Column, ...] = (
+    ("Who", lambda r: r["user"] or ", ".join(r["src_ips"] or []) or "-"),
+    ("Service", lambda r: r["service"]),
+    ("Category", lambda r: r["category"]),
+    ("Requests", lambda r: f"{r['requests']:,}"),
+    ("Sent", lambda r: human_bytes(r["bytes_out"])),
+    ("Received", lambda r: human_bytes(r["bytes_in"])),
+    ("Days", lambda r: str(r["active_days"])),
+    (
+        "First seen",
+        lambda r: r["first_seen"].strftime("%Y-%m-%d %H:%M") if r["first_seen"] else "-",
+    ),
+    ("Last seen", lambda r: r["last_seen"].strftime("%Y-%m-%d %H:%M") if r["last_seen"] else "-"),
+    ("Confidence", lambda r: r["confidence"]),
+)
+
+_EVENT_COLUMNS: tuple[Column, ...] = (
+    ("Time", lambda r: r["ts"].strftime("%Y-%m-%d %H:%M:%S") if r["ts"] else "-"),
+    ("Source", lambda r: r["src_ip"] or "-"),
+    ("User", lambda r: r["user"] or "-"),
+    ("Host", lambda r: r["host"] or "-"),
+    ("Service", lambda r: r["service"]),
+    ("Rule", lambda r: r["match_rule"]),
+    ("File:line", lambda r: f"{r['source_file']}:{r['line_no']}"),
+)
+
+
+@SINKS.register("table")
+class TableSink(Sink):
+    name = "table"
+    summary = "A table for the terminal (default when stdout is a terminal)."
+    extensions = (".txt",)
+
+    def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
+        columns = _FINDING_COLUMNS if kind == "findings" else _EVENT_COLUMNS
+        title = (
+            f"{frame.height} AI finding(s)"
+            if kind == "findings"
+            else f"{frame.height} matched event(s)"
+        )
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for header, _ in columns:
+            table.add_column(
+                header,
+                overflow="fold",
+                justify="right" if header in {"Requests", "Sent", "Received", "Days"} else "left",
+            )
+        for row in frame.iter_rows(named=True):
+            table.add_row(*(str(get(row)) for _, get in columns))
+        Console(file=stream, soft_wrap=False, width=None if stream.isatty() else 200).print(table)

@@ -1,0 +1,139 @@
+"""The canonical event and finding schemas.
+
+Every parser produces frames in ``EVENT_SCHEMA``; :func:`conform` adds the columns a
+format does not have (as nulls), casts, and puts them in order. Fields that only one
+format has go in columns prefixed with the format name (``squid_result_code``), which
+:func:`conform` keeps after the shared ones.
+
+The descriptions here are the single source for the README's schema tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    dtype: pl.DataType
+    description: str
+
+
+EVENT_FIELDS: tuple[Field, ...] = (
+    Field("ts", UTC_TS, "Event time, UTC."),
+    Field("log_format", pl.String(), "Parser that read the line (`squid`, ...)."),
+    Field("log_type", pl.String(), "`proxy`, `dns`, `firewall` or `flow`."),
+    Field("source_file", pl.String(), "Path of the file the line came from (`-` for stdin)."),
+    Field("line_no", pl.UInt64(), "1-based line number in that file (after decompression)."),
+    Field("src_ip", pl.String(), "Client address."),
+    Field("src_port", pl.Int32(), "Client port."),
+    Field(
+        "user",
+        pl.String(),
+        "Authenticated user as logged (`DOMAIN\\user`, `user@domain`), null when none.",
+    ),
+    Field(
+        "host",
+        pl.String(),
+        "Destination host name: lower case, no port, no trailing dot, IDNA (punycode); "
+        "an IP literal when the request named an address.",
+    ),
+    Field("dst_ip", pl.String(), "Destination (server or upstream) address."),
+    Field("dst_port", pl.Int32(), "Destination port."),
+    Field("url", pl.String(), "`scheme://host[:port]/path` without query string or fragment."),
+    Field("method", pl.String(), "HTTP method (`GET`, `POST`, `CONNECT`, ...)."),
+    Field("status", pl.Int32(), "HTTP status code (or the DNS response code for DNS logs)."),
+    Field("action", pl.String(), "`allowed`, `blocked` or `unknown`."),
+    Field(
+        "bytes_out",
+        pl.Int64(),
+        "Bytes sent by the client towards the server (upload); null when the format does not log it.",
+    ),
+    Field("bytes_in", pl.Int64(), "Bytes received by the client from the server (download)."),
+    Field("user_agent", pl.String(), "HTTP User-Agent."),
+    Field(
+        "app",
+        pl.String(),
+        "Application id the device assigned (PAN-OS App-ID, Zscaler app name, ...).",
+    ),
+    Field("dns_qtype", pl.String(), "DNS query type (`A`, `AAAA`, `HTTPS`, ...)."),
+    Field(
+        "process", pl.String(), "Process image that made the connection, where the log names it."
+    ),
+)
+
+EVENT_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in EVENT_FIELDS}
+
+#: Columns the matcher adds to each matched event.
+MATCH_FIELDS: tuple[Field, ...] = (
+    Field("service_id", pl.String(), "Stable id of the AI service matched."),
+    Field("service", pl.String(), "Service display name."),
+    Field("vendor", pl.String(), "Vendor."),
+    Field("category", pl.String(), "Service category."),
+    Field(
+        "match_rule",
+        pl.String(),
+        "Rule that matched: `domain:chatgpt.com`, `url:github.com/copilot*`, ...",
+    ),
+    Field("confidence", pl.String(), "`high`, `medium` or `low`."),
+)
+MATCH_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in MATCH_FIELDS}
+
+FINDING_FIELDS: tuple[Field, ...] = (
+    Field(
+        "user",
+        pl.String(),
+        "User, or null when the traffic carried none (then `src_ips` identifies it).",
+    ),
+    Field("src_ips", pl.List(pl.String()), "Distinct client addresses, sorted."),
+    Field("service_id", pl.String(), "Stable id of the AI service."),
+    Field("service", pl.String(), "Service display name."),
+    Field("vendor", pl.String(), "Vendor."),
+    Field("category", pl.String(), "Service category."),
+    Field("first_seen", UTC_TS, "Earliest matched event, UTC."),
+    Field("last_seen", UTC_TS, "Latest matched event, UTC."),
+    Field("active_days", pl.UInt32(), "Distinct UTC days with at least one event."),
+    Field("requests", pl.UInt64(), "Matched events (requests, connections or queries)."),
+    Field(
+        "bytes_out", pl.Int64(), "Sum of bytes sent to the service (null when no source logged it)."
+    ),
+    Field("bytes_in", pl.Int64(), "Sum of bytes received from the service."),
+    Field(
+        "log_types",
+        pl.List(pl.String()),
+        "Kinds of log that gave evidence (`proxy`, `dns`, ...), sorted.",
+    ),
+    Field("hosts", pl.List(pl.String()), "Distinct matched hosts, sorted."),
+    Field("confidence", pl.String(), "Highest confidence among the matched events."),
+)
+FINDING_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in FINDING_FIELDS}
+
+CONFIDENCE_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+
+
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = EVENT_SCHEMA) -> pl.DataFrame:
+    """Return ``frame`` with every column of ``schema`` (missing ones as nulls), cast and in
+    schema order; extra (format-prefixed) columns follow, in their original order."""
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in schema.items()
+        if name not in frame.columns
+    ]
+    if missing:
+        frame = frame.with_columns(missing)
+    casts = [
+        pl.col(name).cast(dtype) for name, dtype in schema.items() if frame.schema[name] != dtype
+    ]
+    if casts:
+        frame = frame.with_columns(casts)
+    extra = [c for c in frame.columns if c not in schema]
+    return frame.select([*schema, *extra])
+
+
+def empty_events() -> pl.DataFrame:
+    return pl.DataFrame(schema=EVENT_SCHEMA)

@@ -1,0 +1,55 @@
+"""The human summary printed on stderr after a scan: what was read, what was not, and why."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from shadowscan.api import ScanResult
+
+
+def _lines(nos: list[int]) -> str:
+    return ", ".join(str(n) for n in nos)
+
+
+def print_summary(console: Console, result: ScanResult) -> None:
+    stats = result.stats
+    files = stats.files
+    lines, parsed, skipped = stats.total("lines"), stats.total("parsed"), stats.total("skipped")
+    unparsed = stats.total("unparsed_total")
+    console.print(
+        f"[bold]shadowscan:[/] {len(files)} file(s), {lines:,} lines: {parsed:,} parsed, {skipped:,} skipped, "
+        f"{unparsed:,} unparsed; {stats.total('matched'):,} matched; {stats.findings:,} finding(s).",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for f in files:
+        if f.error:
+            console.print(
+                f"  [yellow]{f.path}[/]: {f.error}", markup=True, highlight=False, soft_wrap=True
+            )
+            continue
+        if not f.unparsed and not f.latin1_lines:
+            continue
+        for reason, count in sorted(f.unparsed.items(), key=lambda kv: -kv[1]):
+            sample = f.unparsed_lines.get(reason, [])
+            more = " ..." if count > len(sample) else ""
+            console.print(
+                f"  [yellow]{f.path}[/] ({f.format}): {count:,} unparsed: {reason} (line {_lines(sample)}{more})",
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
+            )
+        if f.latin1_lines:
+            console.print(
+                f"  {f.path}: {f.latin1_lines:,} line(s) were not UTF-8 and were read as Latin-1",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for warning in result.warnings:
+        console.print(
+            f"  [yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True
+        )

@@ -1,0 +1,32 @@
+"""Parsing ``--since``/``--until`` values: ISO dates and times, or ``7d``/``24h``/``30m`` ago."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from shadowscan.errors import UsageError
+
+_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(
+    value: str, *, now: dt.datetime | None = None, option: str = "--since"
+) -> dt.datetime:
+    """An aware UTC datetime; naive ISO values are taken as UTC."""
+    text = value.strip()
+    rel = _RELATIVE.match(text)
+    if rel:
+        now = now or dt.datetime.now(dt.UTC)
+        return now - dt.timedelta(**{_UNITS[rel.group(2)]: int(rel.group(1))})
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r}: use an ISO date or time (2024-05-01, 2024-05-01T08:00, "
+            "2024-05-01T08:00+02:00) or a relative age (30m, 24h, 7d, 2w)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)

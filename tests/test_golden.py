@@ -1,0 +1,26 @@
+"""Every sample of every format, parsed, compared with its golden file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GOLDEN, ROOT, SAMPLES
+from tests.golden import compare, render
+
+
+def _samples() -> list[tuple[str, Path]]:
+    out = []
+    for fmt_dir in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+        for sample in sorted(p for p in fmt_dir.rglob("*") if p.is_file()):
+            out.append((fmt_dir.name, sample))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("log_format", "sample"), _samples(), ids=lambda v: v if isinstance(v, str) else v.name
+)
+def test_golden(log_format: str, sample: Path) -> None:
+    golden = GOLDEN / log_format / (sample.relative_to(SAMPLES / log_format).as_posix() + ".golden")
+    compare(render(sample, log_format, ROOT), golden)

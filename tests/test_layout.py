@@ -1,0 +1,62 @@
+"""The project's promises about itself: every format has samples, golden output and a
+test file; every sink has its own module; every command and format is in the README."""
+
+from __future__ import annotations
+
+import re
+
+from shadowscan.outputs import SINKS
+from shadowscan.parsers import PARSERS
+from shadowscan.schema import EVENT_FIELDS, FINDING_FIELDS
+from tests.conftest import GOLDEN, ROOT, SAMPLES
+from tests.test_cli import _commands
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_format_has_samples_golden_and_tests() -> None:
+    for name, parser in PARSERS.items():
+        assert (ROOT / "shadowscan" / "parsers" / f"{name}.py").is_file(), (
+            f"{name}: one module per format, same name"
+        )
+        samples = (
+            sorted(p for p in (SAMPLES / name).rglob("*") if p.is_file())
+            if (SAMPLES / name).is_dir()
+            else []
+        )
+        assert samples, f"{name}: needs samples in sample_logs/{name}/"
+        for sample in samples:
+            golden = GOLDEN / name / (sample.relative_to(SAMPLES / name).as_posix() + ".golden")
+            assert golden.is_file(), f"{name}: {sample.name} has no golden file (run `make golden`)"
+        assert any(p.stat().st_size == 0 for p in samples), f"{name}: needs an empty sample"
+        assert any("malformed" in p.name for p in samples), f"{name}: needs a malformed sample"
+        assert (ROOT / "tests" / "parsers" / f"test_{name}.py").is_file(), (
+            f"{name}: needs tests/parsers/test_{name}.py"
+        )
+        assert parser.summary and parser.example, (
+            f"{name}: needs summary and example for the README"
+        )
+
+
+def test_no_orphan_samples_or_golden() -> None:
+    for folder in [*SAMPLES.iterdir(), *GOLDEN.iterdir()]:
+        if folder.is_dir():
+            assert folder.name in PARSERS, f"{folder} belongs to no registered format"
+
+
+def test_every_sink_has_its_module() -> None:
+    for name, _ in SINKS.items():
+        assert (ROOT / "shadowscan" / "outputs" / f"{name}.py").is_file(), name
+
+
+def test_readme_documents_every_command_format_sink_and_field() -> None:
+    for name, _ in _commands():
+        assert re.search(rf"shadowscan {re.escape(name)}\b", README), (
+            f"README lacks `shadowscan {name}`"
+        )
+    for name, _ in PARSERS.items():
+        assert f"`{name}`" in README, f"README lacks format `{name}`"
+    for name, _ in SINKS.items():
+        assert f"`{name}`" in README, f"README lacks output format `{name}`"
+    for field in (*EVENT_FIELDS, *FINDING_FIELDS):
+        assert f"`{field.name}`" in README, f"README lacks schema field `{field.name}`"

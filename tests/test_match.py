@@ -1,0 +1,103 @@
+"""Signature matching: exact and subdomain only, never by substring."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from shadowscan.api import build_matcher
+from shadowscan.match import Matcher, Prefilter
+from shadowscan.readers import chunk_to_lines
+from shadowscan.schema import conform
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return build_matcher()
+
+
+@pytest.mark.parametrize(
+    ("value", "service"),
+    [
+        ("chatgpt.com", "openai-chatgpt"),
+        ("ab.chatgpt.com", "openai-chatgpt"),
+        ("CHATGPT.COM.", "openai-chatgpt"),
+        ("sora.chatgpt.com", "openai-sora"),  # most specific suffix wins
+        ("https://api.github.com/copilot_internal/v2/token", "github-copilot"),
+        ("us-central1-aiplatform.googleapis.com", "google-vertex-ai"),
+        ("contoso.openai.azure.com", "azure-openai"),
+        ("app:claude-upload", "anthropic-claude"),
+    ],
+)
+def test_matches(matcher: Matcher, value: str, service: str) -> None:
+    rule = matcher.match_value(value)
+    assert rule is not None, value
+    assert rule.service_id == service
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "notchatgpt.com",
+        "chatgpt.com.evil.example",
+        "huggingface.co.uk",
+        "gemini.com",
+        "claude-monet.example",
+        "openai.com.evil.example",
+        "openai.azure.com",  # "*.openai.azure.com" means subdomains only
+        "github.com",
+        "https://api.github.com/repos/x/y",
+        "googleapis.com",
+        "",
+    ],
+)
+def test_no_substring_matches(matcher: Matcher, value: str) -> None:
+    assert matcher.match_value(value) is None
+
+
+def test_match_frame_joins_back_and_explains(matcher: Matcher) -> None:
+    events = conform(
+        pl.DataFrame(
+            {
+                "host": [
+                    "chatgpt.com",
+                    "notchatgpt.com",
+                    "chatgpt.com",
+                    "api.github.com",
+                    "api.github.com",
+                ],
+                "url": [
+                    None,
+                    None,
+                    None,
+                    "https://api.github.com/copilot_internal/x",
+                    "https://api.github.com/repos",
+                ],
+                "line_no": [1, 2, 3, 4, 5],
+            }
+        )
+    )
+    out = matcher.match_frame(events)
+    assert out["line_no"].to_list() == [1, 3, 4]
+    assert out["match_rule"].to_list() == [
+        "domain:chatgpt.com",
+        "domain:chatgpt.com",
+        "url:api.github.com/copilot_internal/*",
+    ]
+    assert set(out["confidence"]) == {"high"}
+
+
+def test_prefilter_finds_lines_case_insensitively(matcher: Matcher) -> None:
+    chunk = b"a ChatGPT.com x\nnothing here\nhttps://api.openai.com/v1\n"
+    lines = chunk_to_lines(chunk)
+    pre = Prefilter(matcher.prefilter_literals())
+    assert pre.candidates(chunk, lines.ends, lines.text).tolist() == [0, 2]
+
+
+def test_prefilter_polars_fallback_agrees(matcher: Matcher) -> None:
+    chunk = b"a ChatGPT.com x\nnothing here\nhttps://api.openai.com/v1"
+    lines = chunk_to_lines(chunk)
+    pre = Prefilter(matcher.prefilter_literals())
+    pre._db = None  # force the fallback
+    assert pre.engine == "polars"
+    assert pre.candidates(chunk, lines.ends, lines.text).tolist() == [0, 2]
