@@ -136,8 +136,7 @@ class FileScanner:
         """Runs on a worker thread: cut, prefilter, and account for one chunk."""
         lines = chunk_to_lines(chunk)
         text = lines.text
-        pattern = parser.line_pattern
-        if self.prefilter is None or pattern is None:
+        if self.prefilter is None or not parser.is_stateless():
             batch = pl.DataFrame(
                 {"line_no": pl.int_range(0, len(text), eager=True, dtype=pl.UInt64), "line": text}
             )
@@ -149,7 +148,7 @@ class FileScanner:
         is_cand = np.zeros(len(text), dtype=bool)
         is_cand[cand] = True
         others = pl.Series(~is_cand)
-        bad = others & ~text.str.contains(pattern)
+        bad = others & ~parser.validate(text)
         out = _ChunkResult(lines=len(text), latin1=lines.latin1_lines, rejected=_NO_REJECTS)
         n_bad = int(bad.sum())
         if n_bad:
@@ -197,7 +196,7 @@ class FileScanner:
             parser_cls = PARSERS.get(fmt)
             stats.format = fmt
             parser = parser_cls(
-                ParseContext(source.path, self.options.timezone, _file_year(source))
+                ParseContext(source.path, self.options.timezone, _file_time(source))
             )
             return _FileRun(self, parser, source, stats).run(rewind_with(head, stream), progress)
         finally:
@@ -226,7 +225,7 @@ class FileScanner:
         self, parser: Parser, chunks: Iterator[Chunk]
     ) -> Iterator[tuple[int, _ChunkResult]]:
         """Chunk results in file order; stateless formats are processed in parallel."""
-        if parser.line_pattern is None or self.options.workers <= 1:
+        if not parser.is_stateless() or self.options.workers <= 1:
             for chunk in chunks:
                 yield len(chunk), self.scan_chunk(parser, chunk)
             return
@@ -350,11 +349,11 @@ def _size(source: InputSource) -> int | None:
         return None
 
 
-def _file_year(source: InputSource) -> int | None:
+def _file_time(source: InputSource) -> dt.datetime | None:
     if source.is_stdin:
         return None
     try:
-        return dt.datetime.fromtimestamp(os.path.getmtime(source.path), dt.UTC).year
+        return dt.datetime.fromtimestamp(os.path.getmtime(source.path), dt.UTC)
     except OSError:
         return None
 

@@ -15,6 +15,7 @@ keeps the common case near ``grep`` speed. A property test checks that ``parse``
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ class ParseContext:
 
     source_file: str
     timezone: str = "UTC"
-    #: Year for timestamps that have none (syslog headers): the file's modification year.
-    default_year: int | None = None
+    #: When the file was last written (its mtime, UTC); timestamps without a year (syslog
+    #: headers) take the year that puts them at or before this time. None for stdin: now.
+    file_time: dt.datetime | None = None
 
 
 @dataclass
@@ -68,6 +70,11 @@ class Parser(ABC):
     #: Regex (Python ``re`` and Rust ``regex`` compatible) every valid data line matches;
     #: None when lines cannot be judged alone (header-driven formats).
     line_pattern: ClassVar[str | None] = None
+    #: True when every line can be judged and parsed on its own (no headers that change
+    #: the meaning of later lines). Such formats get the prefiltered fast path and parallel
+    #: chunks. Defaults to "``line_pattern`` is set"; JSON-lines formats set it and
+    #: override :meth:`validate`.
+    stateless: ClassVar[bool | None] = None
     #: Regex for lines to skip as headers/comments (counted as skipped, not unparsed).
     skip_pattern: ClassVar[str | None] = r"^\s*$"
     #: Higher wins when two parsers recognise a file equally well (specific beats generic).
@@ -77,6 +84,21 @@ class Parser(ABC):
 
     def __init__(self, context: ParseContext) -> None:
         self.context = context
+
+    @classmethod
+    def is_stateless(cls) -> bool:
+        return cls.line_pattern is not None if cls.stateless is None else cls.stateless
+
+    @classmethod
+    def validate(cls, text: pl.Series) -> pl.Series:
+        """True for each line that :meth:`parse` would turn into an event. Must agree with
+        ``parse`` exactly (a property test checks it): the fast path counts lines it does
+        not parse with this alone."""
+        if cls.line_pattern is None:
+            raise NotImplementedError(
+                f"{cls.name}: stateless parsers need line_pattern or validate()"
+            )
+        return text.str.contains(cls.line_pattern)
 
     @classmethod
     def mismatch_reason(cls) -> str:

@@ -4,24 +4,16 @@ the prefiltered fast path agrees with the full parse, rendered lines round-trip)
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 
 import polars as pl
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowscan.api import build_matcher, parse_files, scan
 from shadowscan.detect import detect_lines
-from shadowscan.errors import InputError
 from shadowscan.hosts import normalise_hosts
 from shadowscan.parsers import PARSERS, ParseContext
-from shadowscan.parsers.squid import PATTERN, SquidParser
-
-SQUID_RX = re.compile(PATTERN)
-
-MATCHER = build_matcher()
+from shadowscan.parsers.squid import SquidParser
+from tests.parsers.props import NOISE, check_accounting, check_fast_path_agrees
 
 
 def parse_lines(lines: list[str]) -> pl.DataFrame:
@@ -115,52 +107,14 @@ def squid_lines(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     return line, {"host": host, "status": status, "bytes_in": size, "src_ip": ip, "method": method}
 
 
-noise = st.text(
-    st.characters(
-        blacklist_categories=("Cs",),
-        blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
-    ),
-    max_size=80,
-)
+@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), NOISE), max_size=40))
+def test_never_raises_and_counts_every_line(lines: list[str]) -> None:
+    check_accounting("squid", lines)
 
 
-@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), noise), max_size=40))
-def test_never_raises_and_counts_every_line(tmp_path_factory: object, lines: list[str]) -> None:
-    path = Path(str(tmp_path_factory.mktemp("p"))) / "x.log"  # type: ignore[attr-defined]
-    path.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
-    if not any(ln.strip() for ln in lines):
-        return
-    good = [ln for ln in lines if SQUID_RX.search(ln)]
-    if not good:  # nothing parses: the documented error, never anything else
-        with pytest.raises(InputError, match="no line parses as squid"):
-            parse_files([str(path)], log_format="squid")
-        return
-    _, stats = parse_files([str(path)], log_format="squid")
-    f = stats.files[0]
-    assert f.lines == len(lines)
-    assert f.parsed + f.skipped + f.unparsed_total == f.lines
-
-
-@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), noise), min_size=1, max_size=40))
-def test_prefiltered_path_agrees_with_full_parse(
-    tmp_path_factory: object, lines: list[str]
-) -> None:
-    lines = [squid_lines_example(), *lines]  # at least one good line, so the file is squid
-    path = Path(str(tmp_path_factory.mktemp("q"))) / "x.log"  # type: ignore[attr-defined]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _, full = parse_files([str(path)], log_format="squid")
-    fast = scan([str(path)], log_format="squid", matcher=MATCHER).stats
-    a, b = full.files[0], fast.files[0]
-    assert (a.lines, a.parsed, a.skipped, dict(a.unparsed)) == (
-        b.lines,
-        b.parsed,
-        b.skipped,
-        dict(b.unparsed),
-    )
-
-
-def squid_lines_example() -> str:
-    return "1730707200.000 1 10.0.0.1 TCP_MISS/200 10 GET http://www.example.com/ - HIER_DIRECT/1.2.3.4 -"
+@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), NOISE), min_size=1, max_size=40))
+def test_prefiltered_path_agrees_with_full_parse(lines: list[str]) -> None:
+    check_fast_path_agrees("squid", lines)
 
 
 @given(squid_lines())

@@ -1,0 +1,153 @@
+"""``make conformance``: run shadowscan over real third-party logs (``../shared/corpus``)
+and fail unless every file is detected as the right format and at least 99% of its
+non-comment lines parse; where Elastic's ``-expected.json`` sits beside a log, the host,
+user, source IP and byte fields we produce are compared with it.
+
+The corpus is never copied into the project (its licences differ); this reads it in place.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shadowscan.api import detect_files, parse_files
+from shadowscan.errors import ShadowscanError
+
+#: corpus folder -> the format shadowscan must detect. Log types covered so far.
+EXPECTED: dict[str, dict[str, str]] = {
+    "proxy": {
+        "squid": "squid",
+        "bluecoat_squid": "bluecoat_squid",
+        "zscaler_nss_web": "zscaler_nss_web",
+        "umbrella_proxy": "umbrella_proxy",
+        "netskope_transaction": "netskope_transaction",
+        "cloudflare_gateway_http": "cloudflare_gateway_http",
+        "menlo_web": "menlo_web",
+        "forcepoint_web_csv": "forcepoint_web_csv",
+        "sophos_utm_http": "sophos_utm_http",
+        "meraki_urls": "meraki_urls",
+        "proxifier": "proxifier",
+        "zeek_http": "zeek_http",
+        "zeek_http_json": "zeek_http_json",
+        "zeek_ssl": "zeek_ssl",
+        "zeek_ssl_json": "zeek_ssl_json",
+        "zeek_socks_json": "zeek_socks_json",
+    },
+}
+
+NOT_LOGS = ("-expected.json", "parser.assert", "LICENSE", ".md")
+MIN_PARSED = 0.99
+
+
+def is_log(path: Path) -> bool:
+    return path.is_file() and not path.name.endswith(NOT_LOGS) and "LICENSE" not in path.name
+
+
+def _expected_events(path: Path) -> list[dict[str, Any]] | None:
+    exp = path.with_name(path.name + "-expected.json")
+    if not exp.exists():
+        return None
+    data = json.loads(exp.read_text(encoding="utf-8"))
+    return list(data.get("expected", []))
+
+
+def _get(doc: dict[str, Any], dotted: str) -> Any:
+    cur: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+#: our field -> ECS fields that carry the same value in Elastic's expected output.
+ECS_FIELDS = {
+    "src_ip": ["source.ip"],
+    "user": ["user.name", "source.user.name"],
+    "host": ["url.domain", "destination.domain"],
+    "bytes_out": ["source.bytes"],
+    "bytes_in": ["destination.bytes"],
+}
+
+
+def compare_expected(events: list[dict[str, Any]], expected: list[dict[str, Any]]) -> list[str]:
+    """Compare field by field, in order, where Elastic has a value."""
+    problems = []
+    if len(events) != len(expected):
+        problems.append(f"{len(events)} events, expected.json has {len(expected)}")
+    for i, (ours, theirs) in enumerate(zip(events, expected, strict=False)):
+        for field, ecs_names in ECS_FIELDS.items():
+            want = next((v for v in (_get(theirs, n) for n in ecs_names) if v is not None), None)
+            if want is None:
+                continue
+            got = ours.get(field)
+            if str(got).lower() != str(want).lower():
+                problems.append(f"event {i + 1}: {field} = {got!r}, expected {want!r}")
+    return problems
+
+
+def check_file(path: Path, want: str) -> list[str]:
+    problems: list[str] = []
+    ((_, detection),) = detect_files([str(path)])
+    if detection.format != want:
+        problems.append(
+            f"detected as {detection.format!r}, expected {want!r} ({detection.evidence})"
+        )
+        return problems
+    try:
+        events, stats = parse_files([str(path)])
+    except ShadowscanError as exc:
+        return [f"error: {exc}"]
+    f = stats.files[0]
+    data_lines = f.lines - f.skipped
+    share = f.parsed / data_lines if data_lines else 1.0
+    if share < MIN_PARSED:
+        problems.append(
+            f"only {f.parsed}/{data_lines} data lines parsed ({share:.1%}); unparsed: {dict(f.unparsed)} lines {f.unparsed_lines}"
+        )
+    expected = _expected_events(path)
+    if expected is not None:
+        from shadowscan.outputs.base import records
+
+        problems.extend(compare_expected(records(events), expected))
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    corpus = Path(argv[0] if argv else "../shared/corpus")
+    if not corpus.is_dir():
+        print(f"conformance: corpus not found at {corpus}", file=sys.stderr)
+        return 3
+    failures = 0
+    checked = 0
+    for log_type, folders in EXPECTED.items():
+        for folder in sorted((corpus / log_type).iterdir()):
+            if not folder.is_dir():
+                continue
+            want = folders.get(folder.name)
+            if want is None:
+                print(
+                    f"FAIL {log_type}/{folder.name}: no format is expected for this folder (add it to EXPECTED)"
+                )
+                failures += 1
+                continue
+            for path in sorted(p for p in folder.iterdir() if is_log(p)):
+                checked += 1
+                problems = check_file(path, want)
+                rel = path.relative_to(corpus)
+                if problems:
+                    failures += 1
+                    print(f"FAIL {rel} ({want})")
+                    for p in problems[:10]:
+                        print(f"     {p}")
+                else:
+                    print(f"ok   {rel} ({want})")
+    print(f"conformance: {checked - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
