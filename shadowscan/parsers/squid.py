@@ -1,101 +1,98 @@
-"""Squid native ``access.log`` (``logformat squid``), bare or inside a syslog header.
+"""Squid ``access.log``: the native layout (``logformat squid``) and a common extended
+custom layout, bare or inside a syslog header.
 
-``1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 badeyek DIRECT/175.16.199.115 -``
+Native (10 fields; further trailing fields are accepted and ignored)::
 
-Fields: time (epoch.millis), elapsed ms, client, result code/HTTP status, reply bytes,
-method, URL (``host:port`` for CONNECT), user (``-`` when none, URL-escaped), hierarchy
-code/peer, MIME type. Squid logs no request size, so ``bytes_out`` stays null.
+    1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 badeyek DIRECT/175.16.199.115 -
+
+time (epoch.millis), elapsed ms, client, result code/HTTP status, reply bytes, method, URL
+(``host:port`` for CONNECT), user (``-`` when none, URL-escaped), hierarchy code/peer, MIME
+type. The native layout logs no request size, so ``bytes_out`` stays null.
+
+Extended (a custom ``logformat`` with more columns, as in Elastic's Squid integration tests;
+the trailing quoted part varies in length between lines)::
+
+    ts elapsed client client_port code/status reply_size request_size reply_header_size
+    request_header_size reply_body_size method URL http_version user hier/peer server_port
+    mime - - "referer" "user-agent" "Host" "x-forwarded-for" ["sni"] server_time -
+
+Mapping: ``client_port`` -> ``src_port``; ``reply_size`` (``%<st``, total bytes sent to the
+client) -> ``bytes_in``; ``request_size`` (``%>st``, total bytes received from the client)
+-> ``bytes_out``; ``server_port`` -> ``dst_port`` (for ``*DIRECT`` hierarchies; otherwise the
+URL's port); the second quoted string -> ``user_agent``. The header sizes, reply body size,
+HTTP version, referer, Host header, X-Forwarded-For, SNI and server time are not kept.
+
+pfSense forwards lines in a BSD syslog header; a copy-paste artefact that wraps the first
+two fields as ``[ts elapsed](tel:ts elapsed)`` is accepted.
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 import polars as pl
 
-from shadowscan.hosts import default_port, host_expr, url_expr, url_parts
 from shadowscan.parsers import PARSERS
+from shadowscan.parsers._squid import (
+    CODE,
+    ELAPSED,
+    METHOD,
+    TS,
+    decode_users,
+    squid_events,
+)
 from shadowscan.parsers.base import (
     SYSLOG_PREFIX,
     ParsedBatch,
     Parser,
-    dash_to_null,
     epoch_seconds_to_ts,
     not_matching,
     split_skipped,
-    to_int,
 )
 
-_FIELDS = (
-    r"(?P<ts>\d{9,11}(?:\.\d{1,6})?)\s+"
-    r"(?P<elapsed>-?\d+)\s+"
-    r"(?P<src>[0-9A-Fa-f:.]+|\S+)\s+"
-    r"(?P<code>[A-Z][A-Z_]*)/(?P<status>\d{1,3})\s+"
-    r"(?P<bytes>\d+)\s+"
-    r"(?P<method>[A-Za-z_\-]+)\s+"
+_START = (
+    rf"^(?:{SYSLOG_PREFIX})?"
+    rf"(?:\[(?P<ts_tel>{TS})\s+(?P<elapsed_tel>{ELAPSED})\]\(tel:[^)]*\)"
+    rf"|(?P<ts>{TS})\s+(?P<elapsed>{ELAPSED}))\s+"
+    r"(?P<src>\S+)\s+"
+)
+_NATIVE = (
+    rf"(?P<code>{CODE})/(?P<status>[0-9]{{1,3}})\s+"
+    r"(?P<bytes>[0-9]+)\s+"
+    rf"(?P<method>{METHOD})\s+"
     r"(?P<url>\S+)\s+"
     r"(?P<user>\S+)\s+"
-    r"(?P<hier>[A-Z][A-Z_]*)/(?P<peer>\S+)\s+"
+    rf"(?P<hier>{CODE})/(?P<peer>\S+)\s+"
     r"(?P<mime>\S+)"
-    r"\s*$"
+    r"(?:\s.*)?$"
 )
-PATTERN = rf"^(?:{SYSLOG_PREFIX})?{_FIELDS}"
+_EXTENDED = (
+    r"(?P<x_src_port>[0-9]{1,5}|-)\s+"
+    rf"(?P<x_code>{CODE})/(?P<x_status>[0-9]{{1,3}})\s+"
+    r"(?P<x_bytes>[0-9]+)\s+"
+    r"(?P<x_bytes_out>[0-9]+|-)\s+"
+    r"(?:[0-9]+|-)\s+(?:[0-9]+|-)\s+(?:[0-9]+|-)\s+"  # reply/request header, reply body
+    rf"(?P<x_method>{METHOD})\s+"
+    r"(?P<x_url>\S+)\s+"
+    r"(?:[0-9](?:\.[0-9])?|-)\s+"  # HTTP version
+    r"(?P<x_user>\S+)\s+"
+    rf"(?P<x_hier>{CODE})/(?P<x_peer>\S+)\s+"
+    r"(?P<x_server_port>[0-9]{1,5}|-)\s+"
+    r"(?P<x_mime>\S+)"
+    r"(?:\s+(?P<x_tail>.*?))?\s*$"
+)
+PATTERN = f"{_START}(?:{_NATIVE}|{_EXTENDED})"
 
-_IP = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)$"
+#: The user agent is the second quoted string of the extended layout's tail.
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+_TAIL_UA = rf'^[^"]*"(?:[^"\\]|\\.)*"\s+{_QUOTED}'
 
-
-def decode_users(frame: pl.DataFrame) -> pl.DataFrame:
-    """Squid URL-escapes user names (``CORP%5Cjdoe``); decode the distinct ones."""
-    odd = frame.select(
-        pl.col("user").filter(pl.col("user").str.contains("%", literal=True)).unique()
-    ).to_series()
-    mapping = {u: unquote(u) for u in odd.to_list() if u is not None}
-    return frame.with_columns(pl.col("user").replace(mapping)) if mapping else frame
-
-
-def squid_events(fields: pl.DataFrame) -> pl.DataFrame:
-    """Canonical columns from the named groups shared by the Squid-style layouts."""
-    parts = url_parts(pl.col("url"))
-    connect = pl.col("method").str.to_uppercase() == "CONNECT"
-    code = pl.col("code")
-    frame = fields.with_columns(parts.alias("_u")).with_columns(
-        host_expr(pl.col("_u").struct.field("host")).alias("host")
-    )
-    return frame.select(
-        pl.col("line_no"),
-        epoch_seconds_to_ts(pl.col("ts")).alias("ts"),
-        pl.col("src").alias("src_ip"),
-        dash_to_null(pl.col("user")).alias("user"),
-        pl.col("host"),
-        pl.when(pl.col("hier").str.contains("DIRECT") & pl.col("peer").str.contains(_IP))
-        .then(pl.col("peer"))
-        .otherwise(None)
-        .alias("dst_ip"),
-        to_int(pl.col("_u").struct.field("port"), pl.Int32())
-        .fill_null(default_port(pl.col("_u").struct.field("scheme"), connect))
-        .alias("dst_port"),
-        pl.when(connect).then(None).otherwise(url_expr(pl.col("_u"), pl.col("host"))).alias("url"),
-        pl.col("method").str.to_uppercase().alias("method"),
-        pl.col("status").cast(pl.Int32, strict=False).alias("status"),
-        pl.when(code.str.contains("DENIED"))
-        .then(pl.lit("blocked"))
-        .when(code.str.starts_with("NONE"))
-        .then(pl.lit("unknown"))
-        .otherwise(pl.lit("allowed"))
-        .alias("action"),
-        to_int(pl.col("bytes")).alias("bytes_in"),
-        pl.col("code").alias("squid_result_code"),
-        pl.col("hier").alias("squid_hierarchy"),
-        to_int(pl.col("elapsed")).alias("squid_elapsed_ms"),
-        dash_to_null(pl.col("mime")).alias("squid_content_type"),
-    )
+_SHARED = ("code", "status", "bytes", "method", "url", "user", "hier", "peer", "mime")
 
 
 @PARSERS.register("squid")
 class SquidParser(Parser):
     name = "squid"
     log_type = "proxy"
-    summary = "Squid native access.log, optionally inside a syslog header (pfSense)."
+    summary = "Squid native access.log (and an extended custom logformat), optionally inside a syslog header (pfSense)."
     example = "1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 badeyek DIRECT/175.16.199.115 -"
     line_pattern = PATTERN
 
@@ -104,7 +101,22 @@ class SquidParser(Parser):
         fields = batch.select(
             pl.col("line_no"), pl.col("line").str.extract_groups(PATTERN).alias("f")
         ).unnest("f")
-        ok = fields["ts"].is_not_null()
-        events = squid_events(fields.filter(ok))
+        ts = pl.coalesce(pl.col("ts"), pl.col("ts_tel"))
+        ok = fields.select(ts.is_not_null()).to_series()
+        merged = fields.filter(ok).select(
+            pl.col("line_no"),
+            ts.alias("ts"),
+            pl.coalesce(pl.col("elapsed"), pl.col("elapsed_tel")).alias("elapsed"),
+            pl.col("src"),
+            *[pl.coalesce(pl.col(c), pl.col(f"x_{c}")).alias(c) for c in _SHARED],
+            pl.col("x_src_port").alias("src_port"),
+            pl.col("x_bytes_out").alias("bytes_out"),
+            pl.col("x_server_port").alias("server_port"),
+            pl.col("x_tail")
+            .str.extract(_TAIL_UA, 1)
+            .str.replace_all(r'\\(["\\])', "$1")
+            .alias("user_agent"),
+        )
+        events = squid_events(merged, epoch_seconds_to_ts(pl.col("ts")), "squid")
         events = decode_users(events)
         return ParsedBatch(events, not_matching(batch, ok, self.mismatch_reason()), skipped)

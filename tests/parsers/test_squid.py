@@ -74,8 +74,75 @@ def test_denied_is_blocked() -> None:
     assert row["dst_ip"] is None
 
 
+EXTENDED = (
+    "1730880011.450   1622 10.30.1.40 40122 TCP_MISS/200 3987 18544 512 402 3475 POST "
+    "https://api.openai.com/v1/chat/completions 1.1 CORP%5Cjdoe HIER_DIRECT/162.159.140.245 443 "
+    'application/json - - "https://ref.example/" "OpenAI/Python 1.54.3" "api.openai.com" "-" 1580 -'
+)
+
+
+def test_extended_layout() -> None:
+    row = parse_lines([EXTENDED]).row(0, named=True)
+    assert row["ts"] == dt.datetime(2024, 11, 6, 8, 0, 11, 450000, tzinfo=dt.UTC)
+    assert (row["src_ip"], row["src_port"], row["user"]) == ("10.30.1.40", 40122, "CORP\\jdoe")
+    assert (row["host"], row["dst_ip"], row["dst_port"]) == (
+        "api.openai.com",
+        "162.159.140.245",
+        443,
+    )
+    assert row["url"] == "https://api.openai.com/v1/chat/completions"
+    # reply size -> bytes_in, request size -> bytes_out (not the header sizes)
+    assert (row["bytes_in"], row["bytes_out"]) == (3987, 18544)
+    assert row["user_agent"] == "OpenAI/Python 1.54.3"
+    assert (row["squid_result_code"], row["squid_content_type"]) == ("TCP_MISS", "application/json")
+
+
+def test_extended_layout_variants() -> None:
+    connect_sni = (
+        "1730880020.006    310 10.30.1.40 40130 TCP_TUNNEL/200 20833 2210 39 188 - CONNECT "
+        'claude.ai:443 1.1 - HIER_DIRECT/160.79.104.10 443 - - - "-" "Mozilla/5.0 (X11; Linux x86_64) '
+        'Firefox/132.0" "claude.ai:443" "-" "claude.ai" 35 -'
+    )
+    hit = (
+        "1730880040.250      0 10.30.2.8 33020 TCP_MEM_HIT/200 1410 199 301 199 - GET "
+        'http://www.example.com/logo.png 1.1 - HIER_NONE/- - image/png - - "-" "-" '
+        '"www.example.com" "10.9.9.9" - -'
+    )
+    rows = parse_lines([connect_sni, hit]).to_dicts()
+    assert (rows[0]["host"], rows[0]["dst_port"], rows[0]["url"]) == ("claude.ai", 443, None)
+    assert rows[0]["user_agent"] == "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0"
+    assert (rows[0]["bytes_in"], rows[0]["bytes_out"]) == (20833, 2210)
+    # HIER_NONE: no server address or port; the URL gives the port, "-" UA is null
+    assert (rows[1]["dst_ip"], rows[1]["dst_port"], rows[1]["user_agent"]) == (None, 80, None)
+    assert rows[1]["user"] is None
+
+
+def test_pfsense_tel_artefact_and_trailing_fields() -> None:
+    rows = parse_lines(
+        [
+            "<166>Nov  6 08:00:12 gw01.branch.example (squid-1)[4120]: [1730880012.087 95]"
+            "(tel:1730880012.087 95) 192.168.50.21 TCP_MISS/200 3311 GET http://www.example.com/ - "
+            "HIER_DIRECT/93.184.215.14 text/html",
+            "1730880012.087     95 192.168.50.21 TCP_MISS/200 3311 GET http://claude.ai/ - "
+            'HIER_DIRECT/160.79.104.10 text/html "http://ref.example/" "curl/8.5.0" extra',
+        ]
+    ).to_dicts()
+    assert rows[0]["ts"] == dt.datetime(2024, 11, 6, 8, 0, 12, 87000, tzinfo=dt.UTC)
+    assert (rows[0]["squid_elapsed_ms"], rows[0]["src_ip"], rows[0]["host"]) == (
+        95,
+        "192.168.50.21",
+        "www.example.com",
+    )
+    assert (rows[1]["host"], rows[1]["squid_content_type"], rows[1]["user_agent"]) == (
+        "claude.ai",
+        "text/html",
+        None,
+    )
+
+
 def test_sniff_positive_and_negative(squid_line: str) -> None:
     assert detect_lines([squid_line] * 5).format == "squid"
+    assert detect_lines([EXTENDED] * 3 + [squid_line] * 2).format == "squid"
     assert detect_lines(['{"a": 1}', "hello world"]).format is None
     assert (
         PARSERS.get("squid").sniff(["#Fields: date time cs-host", "2024-01-01 00:00:00 x"]) is None
@@ -107,17 +174,61 @@ def squid_lines(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     return line, {"host": host, "status": status, "bytes_in": size, "src_ip": ip, "method": method}
 
 
-@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), NOISE), max_size=40))
+agents = st.sampled_from(["-", "curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0"])
+
+
+@st.composite
+def extended_lines(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    ts = draw(st.integers(946684800, 2_000_000_000)) + draw(st.integers(0, 999)) / 1000
+    method, host, ip = draw(methods), draw(hosts), draw(ips)
+    port, status = draw(st.integers(1024, 65535)), draw(st.integers(100, 599))
+    reply, request = draw(st.integers(0, 10**10)), draw(st.integers(0, 10**8))
+    agent = draw(agents)
+    url = f"{host}:443" if method == "CONNECT" else f"http://{host}/p"
+    sni = draw(st.sampled_from(["", f' "{host}"']))
+    line = (
+        f"{ts:.3f} {draw(st.integers(0, 99999)):6d} {ip} {port} TCP_MISS/{status} {reply} {request} "
+        f'39 120 - {method} {url} 1.1 - HIER_DIRECT/1.2.3.4 443 - - - "-" "{agent}" "{host}" "-"'
+        f"{sni} 37 -"
+    )
+    return line, {
+        "host": host,
+        "status": status,
+        "bytes_in": reply,
+        "bytes_out": request,
+        "src_ip": ip,
+        "src_port": port,
+        "method": method,
+        "dst_port": 443,
+        "user_agent": None if agent == "-" else agent,
+    }
+
+
+def _mutate(line: str, cut: int, drop: int) -> str:
+    """Near misses: a truncated line, or one with a field dropped."""
+    words = line.split(" ")
+    if drop % 2:
+        return line[: cut % (len(line) + 1)]
+    del words[drop % len(words)]
+    return " ".join(words)
+
+
+valid_lines = st.one_of(squid_lines().map(lambda t: t[0]), extended_lines().map(lambda t: t[0]))
+near_misses = st.builds(_mutate, valid_lines, st.integers(0, 400), st.integers(0, 60))
+any_line = st.one_of(valid_lines, near_misses, NOISE)
+
+
+@given(st.lists(any_line, max_size=40))
 def test_never_raises_and_counts_every_line(lines: list[str]) -> None:
     check_accounting("squid", lines)
 
 
-@given(st.lists(st.one_of(squid_lines().map(lambda t: t[0]), NOISE), min_size=1, max_size=40))
+@given(st.lists(any_line, min_size=1, max_size=40))
 def test_prefiltered_path_agrees_with_full_parse(lines: list[str]) -> None:
     check_fast_path_agrees("squid", lines)
 
 
-@given(squid_lines())
+@given(st.one_of(squid_lines(), extended_lines()))
 def test_rendered_lines_round_trip(case: tuple[str, dict[str, object]]) -> None:
     line, expected = case
     row = parse_lines([line]).row(0, named=True)
