@@ -53,6 +53,7 @@ def scan(
     workers: int | None = None,
     prefilter: bool = True,
     keep_events: bool = True,
+    mapping: str | Path | None = None,
     progress: ProgressCallback | None = None,
     matcher: Matcher | None = None,
 ) -> ScanResult:
@@ -61,15 +62,20 @@ def scan(
     ``keep_events=False`` keeps only partial aggregates (flat memory on any input size);
     ``ScanResult.events`` is then empty.
     """
-    if log_format != "auto":
-        PARSERS.get(log_format)  # unknown name -> UsageError listing the known ones
+    log_format, loaded = _mapping_format(log_format, mapping)
     if since is not None and until is not None and since >= until:
         raise UsageError(
             f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})"
         )
     matcher = matcher or build_matcher(signatures)
     options = ScanOptions(
-        log_format=log_format, timezone=timezone, since=since, until=until, use_prefilter=prefilter
+        log_format=log_format,
+        timezone=timezone,
+        since=since,
+        until=until,
+        use_prefilter=prefilter,
+        keep_events=keep_events,
+        mapping=loaded,
     )
     if workers is not None:
         options.workers = workers
@@ -93,14 +99,13 @@ def scan(
 
 
 def parse_files(
-    paths: Sequence[str], *, log_format: str = "auto", timezone: str = "UTC"
+    paths: Sequence[str], *, log_format: str = "auto", timezone: str = "UTC", mapping: str | Path | None = None
 ) -> tuple[pl.DataFrame, ScanStats]:
     """Every parsed event of ``paths`` (matched or not) and the line accounting.
 
     What the golden tests compare, and a way to use shadowscan's parsers as a library.
     """
-    if log_format != "auto":
-        PARSERS.get(log_format)
+    log_format, loaded = _mapping_format(log_format, mapping)
     matcher = Matcher(Catalogue(services={}))  # nothing is matched: every event is kept
     options = ScanOptions(
         log_format=log_format,
@@ -108,6 +113,7 @@ def parse_files(
         use_prefilter=False,
         keep_unmatched=True,
         workers=1,
+        mapping=loaded,
     )
     scanner = FileScanner(matcher, None, options)
     stats = ScanStats(prefilter="off")
@@ -120,6 +126,21 @@ def parse_files(
         pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=EVENT_SCHEMA)
     )
     return events, stats
+
+
+def _mapping_format(log_format: str, mapping: str | Path | None) -> tuple[str, object]:
+    """``--mapping FILE`` selects the ``mapped`` format; check the format name either way."""
+    if mapping is None:
+        if log_format == "mapped":
+            raise UsageError("--log-format mapped needs --mapping FILE (a YAML field mapping; see the README)")
+        if log_format != "auto":
+            PARSERS.get(log_format)  # unknown name -> UsageError listing the known ones
+        return log_format, None
+    if log_format not in ("auto", "mapped"):
+        raise UsageError(f"--mapping reads files with the mapped format; drop --log-format {log_format}")
+    from shadowscan.parsers.mapped import load_mapping
+
+    return "mapped", load_mapping(Path(mapping))
 
 
 def detect_files(paths: Sequence[str]) -> list[tuple[str, Detection]]:

@@ -110,6 +110,10 @@ def scan(
             help="Format name (see `shadowscan formats`) or auto to detect per file.",
         ),
     ] = "auto",
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="YAML field mapping for an export in no known format (CSV, JSON lines, key=value or regex); implies --log-format mapped."),
+    ] = None,
     signatures: Annotated[
         list[Path] | None,
         typer.Option(
@@ -173,6 +177,7 @@ def scan(
                 until=until_t,
                 timezone=timezone,
                 keep_events=events,
+                mapping=mapping,
                 progress=on_progress,
             )
         frame = result.events if events else result.findings

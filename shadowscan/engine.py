@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import polars as pl
@@ -56,6 +56,8 @@ class ScanOptions:
     keep_unmatched: bool = False
     #: Keep matched events (``--events``); otherwise only partial aggregates are kept.
     keep_events: bool = True
+    #: Loaded ``--mapping`` for the ``mapped`` format.
+    mapping: Any = None
 
 
 @dataclass
@@ -102,10 +104,16 @@ class FileScanner:
     # --- parsing and matching --------------------------------------------------------------
 
     def _finish(self, parser: Parser, events: pl.DataFrame) -> pl.DataFrame:
+        # A parser may set log_type per row (Suricata EVE mixes http, dns and flow events).
+        log_type = (
+            pl.col("log_type").fill_null(pl.lit(parser.log_type))
+            if "log_type" in events.columns
+            else pl.lit(parser.log_type)
+        )
         events = conform(
             events.with_columns(
                 pl.lit(parser.name).alias("log_format"),
-                pl.lit(parser.log_type).alias("log_type"),
+                log_type.alias("log_type"),
                 pl.lit(parser.context.source_file).alias("source_file"),
             )
         )
@@ -196,7 +204,7 @@ class FileScanner:
             parser_cls = PARSERS.get(fmt)
             stats.format = fmt
             parser = parser_cls(
-                ParseContext(source.path, self.options.timezone, _file_time(source))
+                ParseContext(source.path, self.options.timezone, _file_time(source), self.options.mapping)
             )
             return _FileRun(self, parser, source, stats).run(rewind_with(head, stream), progress)
         finally:

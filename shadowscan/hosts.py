@@ -96,4 +96,12 @@ def normalise_hosts(frame: pl.DataFrame, column: str = "host") -> pl.DataFrame:
     if not values:
         return frame
     mapping = {v: idna_host(v) for v in values}
-    return frame.with_columns(pl.col(column).replace(mapping))
+    out = frame.with_columns(pl.col(column).replace(mapping).alias(column))
+    if column == "host" and "url" in frame.columns:
+        # The URL was built from the same host: rewrite it the same way.
+        url = pl.col("url")
+        for old, new in mapping.items():
+            if old != new:
+                url = pl.when(pl.col("host") == old).then(pl.col("url").str.replace(old, new, literal=True)).otherwise(url)
+        out = frame.with_columns(url.alias("url")).with_columns(pl.col(column).replace(mapping).alias(column))
+    return out

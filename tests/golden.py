@@ -21,7 +21,8 @@ def render(sample: Path, log_format: str, root: Path) -> dict[str, Any]:
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        events, stats = parse_files([rel], log_format=log_format)
+        mapping = sample.with_name(sample.name + ".mapping.yaml") if log_format == "mapped" else None
+        events, stats = parse_files([rel], log_format=log_format, mapping=mapping)
     finally:
         os.chdir(cwd)
     file_stats = stats.files[0].to_dict()

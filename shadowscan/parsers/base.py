@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -35,6 +35,8 @@ class ParseContext:
     #: When the file was last written (its mtime, UTC); timestamps without a year (syslog
     #: headers) take the year that puts them at or before this time. None for stdin: now.
     file_time: dt.datetime | None = None
+    #: A user-defined field mapping (``--mapping FILE``) for the ``mapped`` format.
+    mapping: Any = None
 
 
 @dataclass

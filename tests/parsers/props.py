@@ -37,13 +37,13 @@ def _write(lines: list[str], suffix: str = ".log") -> Path:
     return path
 
 
-def check_accounting(log_format: str, lines: list[str]) -> None:
+def check_accounting(log_format: str, lines: list[str], mapping: Path | None = None) -> None:
     """Parse ``lines`` as ``log_format``: no exception but the documented one, and
     ``parsed + skipped + unparsed == lines``."""
     path = _write(lines)
     error = ""
     try:
-        _, stats = parse_files([str(path)], log_format=log_format)
+        _, stats = parse_files([str(path)], log_format=log_format, mapping=mapping)
     except InputError as exc:
         error = str(exc)
     if error:
