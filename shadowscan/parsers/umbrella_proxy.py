@@ -1,0 +1,112 @@
+"""Cisco Umbrella / Secure Access SIG web ("proxy") logs: fully quoted CSV, no header.
+
+``"2024-11-04 08:00:00","jdoe@corp.example","10.20.1.15","198.51.100.7","104.18.32.47","text/html","ALLOWED","https://chatgpt.com/",...``
+
+Documented column order (0-based; later log-schema versions only append columns):
+
+====  ========================  ====  ==========================
+ 0    timestamp (UTC)           13    response body size
+ 1    policy identity label     14    SHA-256
+ 2    internal client IP        15    categories
+ 3    external (egress) IP      16-20 AV / PUA / AMP fields
+ 4    destination IP            21    policy identity type
+ 5    content type              22    blocked categories
+ 6    action ``ALLOWED``/...    23    identities
+ 7    URL                       24    identity types
+ 8    referer                   25    request method
+ 9    user agent                26+   DLP status, file name, rule ids,
+10    status code                     isolate/file action, ...
+11    request size (upload)
+12    response size (download)
+====  ========================  ====  ==========================
+
+Rows are ragged (32, 35, 37 and more columns, depending on the schema version and on
+the row) and may have a blank after a comma; :func:`csv_fields` handles both. The
+identity is kept as logged as ``user`` (it is a user, a computer or a network name;
+``umbrella_proxy_identity_type`` says which). Sniffing needs a quoted timestamp first and
+an upper-case verdict in column 7, which the Umbrella DNS log (``"Allowed"`` in column 6,
+``"1 (A)"`` in column 7) never has.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from shadowscan.hosts import default_port, host_expr, url_expr, url_parts
+from shadowscan.parsers import PARSERS
+from shadowscan.parsers.base import (
+    ParsedBatch,
+    Parser,
+    dash_to_null,
+    not_matching,
+    split_skipped,
+    to_int,
+)
+from shadowscan.parsers.common import csv_fields, iso_ts
+
+_F = r'"(?:[^"]|"")*"'
+_SEP = r",[ \t]*"
+#: Quoted timestamp, five quoted fields, an upper-case verdict, then at least URL,
+#: referer, user agent, status, request size and response size (13 columns or more).
+PATTERN = (
+    r'^"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z?"'
+    rf"(?:{_SEP}{_F}){{5}}"
+    rf'{_SEP}"[A-Z][A-Z_]*"'
+    rf"(?:{_SEP}{_F}){{6,}}"
+    r"\s*$"
+)
+
+_ACTIONS = {"ALLOWED": "allowed", "BLOCKED": "blocked"}
+
+
+def _col(i: int) -> pl.Expr:
+    """Column ``i`` of the split row, stripped; null when the row is shorter or empty."""
+    return dash_to_null(pl.col("_f").list.get(i, null_on_oob=True).str.strip_chars())
+
+
+@PARSERS.register("umbrella_proxy")
+class UmbrellaProxyParser(Parser):
+    name = "umbrella_proxy"
+    log_type = "proxy"
+    summary = "Cisco Umbrella / Secure Access SIG web (proxy) logs: quoted CSV, no header."
+    example = (
+        '"2024-11-04 08:00:00","jdoe@corp.example","10.20.1.15","198.51.100.7",'
+        '"104.18.32.47","text/html","ALLOWED","https://chatgpt.com/","",'
+        '"Mozilla/5.0","200","1022","48211","47001","","Generative AI",...'
+    )
+    line_pattern = PATTERN
+
+    def parse(self, batch: pl.DataFrame) -> ParsedBatch:
+        batch, skipped = split_skipped(batch, self.skip_pattern)
+        ok = batch["line"].str.contains(PATTERN)
+        fields = batch.filter(ok).select(pl.col("line_no"), csv_fields(pl.col("line")).alias("_f"))
+        frame = fields.with_columns(
+            url_parts(_col(7)).alias("_u"), _col(25).str.to_uppercase().alias("_method")
+        ).with_columns(host_expr(pl.col("_u").struct.field("host")).alias("host"))
+        verdict = _col(6)
+        events = frame.select(
+            pl.col("line_no"),
+            iso_ts(_col(0), "UTC").alias("ts"),
+            _col(1).alias("user"),
+            _col(2).alias("src_ip"),
+            pl.col("host"),
+            _col(4).alias("dst_ip"),
+            to_int(pl.col("_u").struct.field("port"), pl.Int32())
+            .fill_null(
+                default_port(pl.col("_u").struct.field("scheme"), pl.col("_method") == "CONNECT")
+            )
+            .alias("dst_port"),
+            url_expr(pl.col("_u"), pl.col("host")).alias("url"),
+            pl.col("_method").alias("method"),
+            to_int(_col(10), pl.Int32()).alias("status"),
+            verdict.replace_strict(_ACTIONS, default="unknown", return_dtype=pl.String)
+            .fill_null("unknown")
+            .alias("action"),
+            to_int(_col(11)).alias("bytes_out"),
+            to_int(_col(12)).alias("bytes_in"),
+            _col(9).alias("user_agent"),
+            _col(3).alias("umbrella_proxy_external_ip"),
+            _col(21).alias("umbrella_proxy_identity_type"),
+            _col(15).alias("umbrella_proxy_categories"),
+        )
+        return ParsedBatch(events, not_matching(batch, ok, self.mismatch_reason()), skipped)
