@@ -36,7 +36,9 @@ def test_csv_with_header_timezone_and_value_rewrite() -> None:
 
 
 def test_json_nested_keys_and_unparseable_timestamps() -> None:
-    events, stats = parse_files([str(MAPPED / "export.jsonl")], mapping=MAPPED / "export.jsonl.mapping.yaml")
+    events, stats = parse_files(
+        [str(MAPPED / "export.jsonl")], mapping=MAPPED / "export.jsonl.mapping.yaml"
+    )
     assert events["user"].to_list() == ["jdoe@corp.example", "asmith@corp.example"]
     assert events["dst_port"].to_list() == [443, 443]
     # the third line's epoch value is not ISO as the mapping says: unparsed, never guessed
