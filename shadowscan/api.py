@@ -99,7 +99,11 @@ def scan(
 
 
 def parse_files(
-    paths: Sequence[str], *, log_format: str = "auto", timezone: str = "UTC", mapping: str | Path | None = None
+    paths: Sequence[str],
+    *,
+    log_format: str = "auto",
+    timezone: str = "UTC",
+    mapping: str | Path | None = None,
 ) -> tuple[pl.DataFrame, ScanStats]:
     """Every parsed event of ``paths`` (matched or not) and the line accounting.
 
@@ -132,12 +136,16 @@ def _mapping_format(log_format: str, mapping: str | Path | None) -> tuple[str, o
     """``--mapping FILE`` selects the ``mapped`` format; check the format name either way."""
     if mapping is None:
         if log_format == "mapped":
-            raise UsageError("--log-format mapped needs --mapping FILE (a YAML field mapping; see the README)")
+            raise UsageError(
+                "--log-format mapped needs --mapping FILE (a YAML field mapping; see the README)"
+            )
         if log_format != "auto":
             PARSERS.get(log_format)  # unknown name -> UsageError listing the known ones
         return log_format, None
     if log_format not in ("auto", "mapped"):
-        raise UsageError(f"--mapping reads files with the mapped format; drop --log-format {log_format}")
+        raise UsageError(
+            f"--mapping reads files with the mapped format; drop --log-format {log_format}"
+        )
     from shadowscan.parsers.mapped import load_mapping
 
     return "mapped", load_mapping(Path(mapping))

@@ -112,7 +112,11 @@ def scan(
     ] = "auto",
     mapping: Annotated[
         Path | None,
-        typer.Option("--mapping", "-m", help="YAML field mapping for an export in no known format (CSV, JSON lines, key=value or regex); implies --log-format mapped."),
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="YAML field mapping for an export in no known format (CSV, JSON lines, key=value or regex); implies --log-format mapped.",
+        ),
     ] = None,
     signatures: Annotated[
         list[Path] | None,

@@ -204,7 +204,9 @@ class FileScanner:
             parser_cls = PARSERS.get(fmt)
             stats.format = fmt
             parser = parser_cls(
-                ParseContext(source.path, self.options.timezone, _file_time(source), self.options.mapping)
+                ParseContext(
+                    source.path, self.options.timezone, _file_time(source), self.options.mapping
+                )
             )
             return _FileRun(self, parser, source, stats).run(rewind_with(head, stream), progress)
         finally:

@@ -102,6 +102,12 @@ def normalise_hosts(frame: pl.DataFrame, column: str = "host") -> pl.DataFrame:
         url = pl.col("url")
         for old, new in mapping.items():
             if old != new:
-                url = pl.when(pl.col("host") == old).then(pl.col("url").str.replace(old, new, literal=True)).otherwise(url)
-        out = frame.with_columns(url.alias("url")).with_columns(pl.col(column).replace(mapping).alias(column))
+                url = (
+                    pl.when(pl.col("host") == old)
+                    .then(pl.col("url").str.replace(old, new, literal=True))
+                    .otherwise(url)
+                )
+        out = frame.with_columns(url.alias("url")).with_columns(
+            pl.col(column).replace(mapping).alias(column)
+        )
     return out

@@ -62,7 +62,11 @@ EVENT_FIELDS: tuple[Field, ...] = (
         "Application id the device assigned (PAN-OS App-ID, Zscaler app name, ...).",
     ),
     Field("dns_qtype", pl.String(), "DNS query type (`A`, `AAAA`, `HTTPS`, ...)."),
-    Field("dns_answers", pl.List(pl.String()), "Addresses (and names) a DNS answer returned, where the log has them."),
+    Field(
+        "dns_answers",
+        pl.List(pl.String()),
+        "Addresses (and names) a DNS answer returned, where the log has them.",
+    ),
     Field(
         "process", pl.String(), "Process image that made the connection, where the log names it."
     ),

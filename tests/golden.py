@@ -28,7 +28,9 @@ def render(sample: Path, log_format: str, root: Path) -> dict[str, Any]:
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        mapping = sample.with_name(sample.name + ".mapping.yaml") if log_format == "mapped" else None
+        mapping = (
+            sample.with_name(sample.name + ".mapping.yaml") if log_format == "mapped" else None
+        )
         events, stats = parse_files([rel], log_format=log_format, mapping=mapping)
     finally:
         os.chdir(cwd)

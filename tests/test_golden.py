@@ -13,7 +13,9 @@ from tests.golden import compare, render
 def _samples() -> list[tuple[str, Path]]:
     out = []
     for fmt_dir in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
-        for sample in sorted(p for p in fmt_dir.rglob("*") if p.is_file() and not p.name.endswith(".mapping.yaml")):
+        for sample in sorted(
+            p for p in fmt_dir.rglob("*") if p.is_file() and not p.name.endswith(".mapping.yaml")
+        ):
             out.append((fmt_dir.name, sample))
     return out
 
@@ -30,7 +32,9 @@ def _detectable() -> list[tuple[str, Path]]:
     return [
         (f, p)
         for f, p in _samples()
-        if p.stat().st_size and not p.name.startswith(("malformed", "empty")) and f != "mapped"  # chosen, never guessed
+        if p.stat().st_size
+        and not p.name.startswith(("malformed", "empty"))
+        and f != "mapped"  # chosen, never guessed
     ]
 
 

@@ -20,7 +20,11 @@ def test_every_format_has_samples_golden_and_tests() -> None:
             f"{name}: one module per format, same name"
         )
         samples = (
-            sorted(p for p in (SAMPLES / name).rglob("*") if p.is_file() and not p.name.endswith(".mapping.yaml"))
+            sorted(
+                p
+                for p in (SAMPLES / name).rglob("*")
+                if p.is_file() and not p.name.endswith(".mapping.yaml")
+            )
             if (SAMPLES / name).is_dir()
             else []
         )
