@@ -41,3 +41,30 @@ def test_raw_logs_to_findings(tmp_path: Path) -> None:
     assert ("bwong", "deepseek-chat") in f  # blocked attempts are still findings
     totals = result.stats.to_dict()["totals"]
     assert totals["lines"] == totals["parsed"] + totals["skipped"] + totals["unparsed"]
+
+
+def test_mixed_formats_in_one_directory_are_each_detected(tmp_path: Path) -> None:
+    """A consultant's export folder: several products, compressed and not."""
+    picks = {
+        "squid/access.log": "squid",
+        "zscaler_nss_web/web.log": "zscaler_nss_web",
+        "w3c/proxysg.log": "w3c",
+        "zeek_ssl/ssl.log": "zeek_ssl",
+        "umbrella_proxy/proxylogs.log": "umbrella_proxy",
+    }
+    for i, rel in enumerate(picks):
+        data = (SAMPLES / rel).read_bytes()
+        target = tmp_path / f"export{i}.log"
+        if i % 2:
+            target = target.with_suffix(".gz")
+            data = gzip.compress(data)
+        target.write_bytes(data)
+    (tmp_path / "README.txt").write_text("exported by the SOC on request\n", encoding="utf-8")
+    result = scan([str(tmp_path)])
+    formats = {Path(f.path).name: f.format for f in result.stats.files}
+    assert sorted(v for v in formats.values() if v) == sorted(picks.values())
+    assert formats["README.txt"] is None  # reported, not fatal, when found by walking a directory
+    readme = next(f for f in result.stats.files if f.path.endswith("README.txt"))
+    assert readme.unparsed == {"format not recognised": 1}
+    assert {"proxy"} == {t for types in result.findings["log_types"] for t in types}
+    assert result.findings.height > 5
