@@ -10,12 +10,14 @@ sniffer that counts the sampled lines that are valid *and* carry the product's o
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 import polars as pl
 
 from shadowscan.hosts import host_expr, url_parts
-from shadowscan.parsers.base import Sniff
+from shadowscan.parsers.base import ParsedBatch, Parser, Sniff, not_matching, split_skipped
 from shadowscan.parsers.common import json_fields
 
 #: Values these products write for "no value".
@@ -112,3 +114,48 @@ def sniff_share(
     if not hits:
         return None
     return Sniff(hits / len(data), f"{hits}/{len(data)} sample lines are {what} ({name})")
+
+
+class JsonGatewayParser(Parser):
+    """A gateway that writes one JSON object per line. Subclasses declare which keys they
+    read (``fields``), which of them decide that a line is an event (``check`` and
+    :meth:`is_event`), the keys only this product writes (``marker``, for sniffing), and
+    turn the raw columns into events (:meth:`events`)."""
+
+    stateless = True
+    fields: ClassVar[Mapping[str, str]]
+    check: ClassVar[Mapping[str, str]]
+    marker: ClassVar[str]
+    product: ClassVar[str]
+
+    @staticmethod
+    @abstractmethod
+    def is_event() -> pl.Expr:
+        """Over the ``check`` columns: true for a line that is an event."""
+
+    @abstractmethod
+    def events(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """Canonical events from the valid lines with their ``fields`` columns."""
+
+    def extra_fields(self) -> list[pl.Expr]:
+        """More raw columns than ``fields`` gives (JSONPath a plain key cannot express)."""
+        return []
+
+    @classmethod
+    def validate(cls, text: pl.Series) -> pl.Series:
+        return validity(text, cls.check, cls.is_event())
+
+    @classmethod
+    def sniff(cls, lines: list[str]) -> Sniff | None:
+        valid = cls.validate(pl.Series("line", lines, dtype=pl.String))
+        return sniff_share(cls.name, lines, valid, cls.marker, cls.product)
+
+    def parse(self, batch: pl.DataFrame) -> ParsedBatch:
+        batch, skipped = split_skipped(batch, self.skip_pattern)
+        ok = self.validate(batch["line"])
+        raw = batch.filter(ok).with_columns(
+            *json_fields(pl.col("line"), self.fields), *self.extra_fields()
+        )
+        return ParsedBatch(
+            self.events(raw), not_matching(batch, ok, self.mismatch_reason()), skipped
+        )

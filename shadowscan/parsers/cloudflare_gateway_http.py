@@ -20,16 +20,14 @@ import polars as pl
 from shadowscan.hosts import default_port, url_expr, url_parts
 from shadowscan.parsers import PARSERS
 from shadowscan.parsers._swg import (
+    JsonGatewayParser,
     action_expr,
     int_value,
     list_text,
     no_value,
-    sniff_share,
     url_host,
-    validity,
 )
-from shadowscan.parsers.base import ParsedBatch, Parser, Sniff, not_matching, split_skipped
-from shadowscan.parsers.common import epoch_ts, iso_ts, json_fields
+from shadowscan.parsers.common import epoch_ts, iso_ts
 
 FIELDS = {
     "_datetime": "Datetime",
@@ -104,28 +102,18 @@ def gateway_events(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 @PARSERS.register("cloudflare_gateway_http")
-class CloudflareGatewayHttpParser(Parser):
+class CloudflareGatewayHttpParser(JsonGatewayParser):
     name = "cloudflare_gateway_http"
     log_type = "proxy"
     summary = (
         "Cloudflare Zero Trust Gateway HTTP Logpush JSON lines (Datetime as RFC 3339 or epoch)."
     )
     example = '{"Action":"allow","Datetime":"2024-11-04T08:00:00Z","DestinationIP":"104.18.32.47","DestinationPort":443,"Email":"jdoe@corp.example","HTTPHost":"chatgpt.com","HTTPMethod":"POST","HTTPStatusCode":200,"SourceInternalIP":"10.20.1.15","URL":"https://chatgpt.com/backend-api/conversation",...}'
-    stateless = True
+    fields = FIELDS
+    check = CHECK
+    marker = MARKER
+    product = "Cloudflare Gateway HTTP records"
+    is_event = staticmethod(is_event)
 
-    @classmethod
-    def validate(cls, text: pl.Series) -> pl.Series:
-        return validity(text, CHECK, is_event())
-
-    @classmethod
-    def sniff(cls, lines: list[str]) -> Sniff | None:
-        valid = cls.validate(pl.Series("line", lines, dtype=pl.String))
-        return sniff_share(cls.name, lines, valid, MARKER, "Cloudflare Gateway HTTP records")
-
-    def parse(self, batch: pl.DataFrame) -> ParsedBatch:
-        batch, skipped = split_skipped(batch, self.skip_pattern)
-        ok = validity(batch["line"], CHECK, is_event())
-        raw = batch.filter(ok).with_columns(json_fields(pl.col("line"), FIELDS))
-        return ParsedBatch(
-            gateway_events(raw), not_matching(batch, ok, self.mismatch_reason()), skipped
-        )
+    def events(self, raw: pl.DataFrame) -> pl.DataFrame:
+        return gateway_events(raw)

@@ -20,16 +20,14 @@ import polars as pl
 from shadowscan.hosts import default_port, url_expr, url_parts
 from shadowscan.parsers import PARSERS
 from shadowscan.parsers._swg import (
+    JsonGatewayParser,
     action_expr,
     int_value,
     list_text,
     no_value,
-    sniff_share,
     url_host,
-    validity,
 )
-from shadowscan.parsers.base import ParsedBatch, Parser, Sniff, not_matching, split_skipped
-from shadowscan.parsers.common import iso_ts, json_fields
+from shadowscan.parsers.common import iso_ts
 
 FIELDS = {
     "_event_time": "event_time",
@@ -106,31 +104,19 @@ def menlo_events(raw: pl.DataFrame, tz: str) -> pl.DataFrame:
 
 
 @PARSERS.register("menlo_web")
-class MenloWebParser(Parser):
+class MenloWebParser(JsonGatewayParser):
     name = "menlo_web"
     log_type = "proxy"
     summary = "Menlo Security isolation web logs as JSON lines (event_time, url, pe_action, ...)."
     example = '{"event_time": "2024-11-04T08:00:00.512000", "userid": "jdoe@corp.example", "url": "https://claude.ai/new", "domain": "claude.ai", "request_type": "GET", "response_code": "200", "pe_action": "isolate", "x-client-ip": "10.20.1.15", ...}'
-    stateless = True
+    fields = FIELDS
+    check = CHECK
+    marker = MARKER
+    product = "Menlo Security web log records"
+    is_event = staticmethod(is_event)
 
-    @classmethod
-    def validate(cls, text: pl.Series) -> pl.Series:
-        return validity(text, CHECK, is_event())
+    def events(self, raw: pl.DataFrame) -> pl.DataFrame:
+        return menlo_events(raw, self.context.timezone)
 
-    @classmethod
-    def sniff(cls, lines: list[str]) -> Sniff | None:
-        valid = cls.validate(pl.Series("line", lines, dtype=pl.String))
-        return sniff_share(cls.name, lines, valid, MARKER, "Menlo Security web log records")
-
-    def parse(self, batch: pl.DataFrame) -> ParsedBatch:
-        batch, skipped = split_skipped(batch, self.skip_pattern)
-        ok = validity(batch["line"], CHECK, is_event())
-        line = pl.col("line")
-        raw = batch.filter(ok).with_columns(
-            *json_fields(line, FIELDS), line.str.json_path_match("$['dst'][0]").alias("_dst_first")
-        )
-        return ParsedBatch(
-            menlo_events(raw, self.context.timezone),
-            not_matching(batch, ok, self.mismatch_reason()),
-            skipped,
-        )
+    def extra_fields(self) -> list[pl.Expr]:
+        return [pl.col("line").str.json_path_match("$['dst'][0]").alias("_dst_first")]

@@ -21,15 +21,13 @@ import polars as pl
 from shadowscan.hosts import default_port, url_expr, url_parts
 from shadowscan.parsers import PARSERS
 from shadowscan.parsers._swg import (
+    JsonGatewayParser,
     action_expr,
     int_value,
     no_value,
-    sniff_share,
     url_host,
-    validity,
 )
-from shadowscan.parsers.base import ParsedBatch, Parser, Sniff, not_matching, split_skipped
-from shadowscan.parsers.common import epoch_ts, iso_ts, json_fields
+from shadowscan.parsers.common import epoch_ts, iso_ts
 
 FIELDS = {
     "_date": "date",
@@ -139,28 +137,18 @@ def netskope_events(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 @PARSERS.register("netskope_transaction")
-class NetskopeTransactionParser(Parser):
+class NetskopeTransactionParser(JsonGatewayParser):
     name = "netskope_transaction"
     log_type = "proxy"
     summary = (
         "Netskope web transaction events as JSON lines (W3C-style keys: cs-host, x-cs-app, ...)."
     )
     example = '{"date":"2024-11-04","time":"08:00:00","c-ip":"10.20.1.15","cs-host":"claude.ai","cs-method":"POST","cs-uri":"/api/append_message","x-cs-url":"https://claude.ai/api/append_message","cs-username":"jdoe@corp.example","cs-bytes":"5120","sc-bytes":"48211","sc-status":"200","x-cs-app":"Claude","x-policy-action":"allow",...}'
-    stateless = True
+    fields = FIELDS
+    check = CHECK
+    marker = MARKER
+    product = "Netskope transaction events"
+    is_event = staticmethod(is_event)
 
-    @classmethod
-    def validate(cls, text: pl.Series) -> pl.Series:
-        return validity(text, CHECK, is_event())
-
-    @classmethod
-    def sniff(cls, lines: list[str]) -> Sniff | None:
-        valid = cls.validate(pl.Series("line", lines, dtype=pl.String))
-        return sniff_share(cls.name, lines, valid, MARKER, "Netskope transaction events")
-
-    def parse(self, batch: pl.DataFrame) -> ParsedBatch:
-        batch, skipped = split_skipped(batch, self.skip_pattern)
-        ok = validity(batch["line"], CHECK, is_event())
-        raw = batch.filter(ok).with_columns(json_fields(pl.col("line"), FIELDS))
-        return ParsedBatch(
-            netskope_events(raw), not_matching(batch, ok, self.mismatch_reason()), skipped
-        )
+    def events(self, raw: pl.DataFrame) -> pl.DataFrame:
+        return netskope_events(raw)
