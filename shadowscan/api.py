@@ -21,7 +21,7 @@ from shadowscan.detect import Detection, detect_lines
 from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
 from shadowscan.errors import UsageError
 from shadowscan.findings import finalise, merge_partials
-from shadowscan.match import Matcher, Prefilter
+from shadowscan.match import Matcher
 from shadowscan.parsers import PARSERS
 from shadowscan.readers import head_lines, open_binary, read_head, resolve_inputs
 from shadowscan.schema import EVENT_SCHEMA
@@ -79,7 +79,7 @@ def scan(
     )
     if workers is not None:
         options.workers = workers
-    pre = Prefilter(matcher.prefilter_literals()) if prefilter else None
+    pre = matcher.prefilter() if prefilter else None
     scanner = FileScanner(matcher, pre, options)
     stats = ScanStats(
         catalogue_version=matcher.catalogue.version, prefilter=pre.engine if pre else "off"

@@ -8,6 +8,7 @@ events are kept, so memory stays flat however large the input.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -235,13 +236,18 @@ class FileScanner:
         self, parser: Parser, chunks: Iterator[Chunk]
     ) -> Iterator[tuple[int, _ChunkResult]]:
         """Chunk results in file order; stateless formats are processed in parallel."""
-        if not parser.is_stateless() or self.options.workers <= 1:
-            for chunk in chunks:
+        first = next(chunks, None)
+        if first is None:
+            return
+        second = next(chunks, None)
+        if second is None or not parser.is_stateless() or self.options.workers <= 1:
+            # One chunk (most files), or order matters: no thread pool.
+            for chunk in itertools.chain([first], [] if second is None else [second], chunks):
                 yield len(chunk), self.scan_chunk(parser, chunk)
             return
         with ThreadPoolExecutor(self.options.workers, thread_name_prefix="shadowscan") as pool:
             pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
-            for chunk in chunks:
+            for chunk in itertools.chain([first, second], chunks):
                 pending.append((len(chunk), pool.submit(self.scan_chunk, parser, chunk)))
                 if len(pending) >= self.options.workers:
                     n, fut = pending.popleft()

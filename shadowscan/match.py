@@ -90,6 +90,7 @@ class Matcher:
                 self._app.setdefault(a.lower(), Rule(svc.id, f"app:{a}", "high"))
         self._host_cache: dict[str, Rule | None] = {}
         self._lock = threading.Lock()
+        self._prefilter: Prefilter | None = None
 
     # --- single values ------------------------------------------------------------------
 
@@ -229,6 +230,13 @@ class Matcher:
         )
 
     # --- prefilter ----------------------------------------------------------------------
+
+    def prefilter(self) -> Prefilter:
+        """The compiled prefilter for this catalogue (compiled once, then shared)."""
+        with self._lock:
+            if self._prefilter is None:
+                self._prefilter = Prefilter(self.prefilter_literals())
+            return self._prefilter
 
     def prefilter_literals(self) -> list[str]:
         """Literal strings at least one of which appears in any line that can match."""
