@@ -345,6 +345,216 @@ def version() -> None:
         )
 
 
+# --- signatures ---------------------------------------------------------------------------
+
+signatures_app = typer.Typer(
+    help="Inspect, validate and test the AI signature catalogue.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(signatures_app, name="signatures")
+
+SignatureDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--signatures",
+        "-s",
+        help="Overlay directory or file on the bundled catalogue (repeatable).",
+    ),
+]
+
+
+def _catalogue(overlays: list[Path] | None) -> Any:
+    from shadowscan.signatures import load_catalogue
+
+    cat = load_catalogue(overlays or [])
+    for warning in cat.warnings:
+        stderr.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
+    return cat
+
+
+@signatures_app.command(
+    "list",
+    help="""List services, optionally by category or a search text.
+
+[bold]Examples[/]
+
+  shadowscan signatures list --category coding_assistant
+
+  shadowscan signatures list --search openai --json
+""",
+)
+def signatures_list(
+    category: Annotated[
+        str | None, typer.Option(help="Only this category (see `shadowscan signatures stats`).")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Text to find in id, name, vendor, domains or app ids.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per service on stdout.")
+    ] = False,
+    signatures: SignatureDirs = None,
+) -> None:
+    from shadowscan.signatures import CATEGORIES
+    from shadowscan.sigtools import search as find
+
+    with _errors():
+        if category and category not in CATEGORIES:
+            raise UsageError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+        services = find(_catalogue(signatures), category, search)
+        if as_json:
+            for svc in services:
+                sys.stdout.write(svc.model_dump_json(exclude={"examples"}) + "\n")
+            return
+        from rich.table import Table
+
+        table = Table(
+            header_style="bold", title=f"{len(services)} service(s)", title_justify="left"
+        )
+        for col in ("id", "name", "vendor", "category", "domains"):
+            table.add_column(col, overflow="fold")
+        for svc in services:
+            table.add_row(
+                svc.id,
+                svc.name,
+                svc.vendor,
+                svc.category,
+                ", ".join(svc.domains + svc.url_patterns),
+            )
+        Console().print(table)
+
+
+@signatures_app.command(
+    "show",
+    help="""Show one service in full (YAML).
+
+[bold]Example[/]
+
+  shadowscan signatures show openai-chatgpt
+""",
+)
+def signatures_show(
+    service_id: Annotated[str, typer.Argument(help="Service id.", show_default=False)],
+    signatures: SignatureDirs = None,
+) -> None:
+    import yaml
+
+    with _errors():
+        cat = _catalogue(signatures)
+        svc = cat.get(service_id)
+        data = svc.model_dump(mode="json", exclude_defaults=True)
+        data = {"source": cat.sources.get(service_id), **data}
+        sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+@signatures_app.command(
+    "validate",
+    help="""Validate signature files: every problem at once, as file:service-id: field: problem.
+
+Without PATHS, the bundled catalogue is validated.
+
+[bold]Examples[/]
+
+  shadowscan signatures validate
+
+  shadowscan signatures validate /etc/shadowscan/signatures/
+""",
+)
+def signatures_validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Directories or files (default: the bundled catalogue).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    from shadowscan.sigtools import validate
+
+    with _errors():
+        services, problems = validate(paths or [])
+        for problem in problems:
+            typer.echo(problem)
+        if problems:
+            stderr.print(
+                f"[red]{len(problems)} problem(s)[/] in {len(services)} valid service(s)",
+                markup=True,
+            )
+            raise typer.Exit(int(ExitStatus.INPUT))
+        stderr.print(f"{len(services)} service(s) valid", highlight=False)
+
+
+@signatures_app.command(
+    "test",
+    help="""Run every service's match/no_match examples against the whole catalogue.
+
+With PATHS, those files are overlaid on the bundled catalogue and only their services are tested.
+
+[bold]Examples[/]
+
+  shadowscan signatures test
+
+  shadowscan signatures test my-signatures/
+""",
+)
+def signatures_test(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Overlay directories or files to test.", show_default=False),
+    ] = None,
+) -> None:
+    from shadowscan.signatures import load_catalogue, load_directory
+    from shadowscan.sigtools import run_examples
+
+    with _errors():
+        only: set[str] | None = None
+        if paths:
+            only = {svc.id for p in paths for svc, _ in load_directory(p)[0]}
+        cat = load_catalogue(paths or [])
+        failures = run_examples(cat, only)
+        for failure in failures:
+            typer.echo(str(failure))
+        tested = len(only) if only is not None else len(cat.active())
+        if failures:
+            stderr.print(
+                f"[red]{len(failures)} failing example(s)[/] in {tested} service(s)", markup=True
+            )
+            raise typer.Exit(int(ExitStatus.INPUT))
+        stderr.print(f"all examples pass ({tested} service(s))", highlight=False)
+
+
+@signatures_app.command(
+    "stats",
+    help="""Counts: services, vendors, domains, and services per category.
+
+[bold]Example[/]
+
+  shadowscan signatures stats --json
+""",
+)
+def signatures_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    signatures: SignatureDirs = None,
+) -> None:
+    from shadowscan.signatures import CATEGORIES
+    from shadowscan.sigtools import stats
+
+    with _errors():
+        data = stats(_catalogue(signatures))
+        if as_json:
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            return
+        typer.echo(
+            f"catalogue {data['version']}: {data['services']} services from {data['vendors']} vendors; "
+            f"{data['domains']} domains, {data['url_patterns']} URL patterns, {data['ip_ranges']} IP ranges, "
+            f"{data['app_ids']} app ids"
+        )
+        by_category = data["by_category"]
+        assert isinstance(by_category, dict)
+        for cat, count in by_category.items():
+            typer.echo(f"  {cat:<20} {count:>4}  {CATEGORIES[cat]}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

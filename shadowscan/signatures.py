@@ -44,6 +44,101 @@ CATEGORIES: dict[str, str] = {
 
 Confidence = Literal["high", "medium", "low"]
 
+#: Domains that mostly carry non-AI traffic (platforms, clouds, CDNs, telemetry, identity).
+#: They are never a signature domain on their own: use a specific subdomain or a URL pattern.
+SHARED_DOMAINS = frozenset(
+    [
+        "google.com",
+        "googleapis.com",
+        "gstatic.com",
+        "googleusercontent.com",
+        "googlevideo.com",
+        "youtube.com",
+        "github.com",
+        "githubusercontent.com",
+        "github.io",
+        "gitlab.com",
+        "amazon.com",
+        "amazonaws.com",
+        "aws.amazon.com",
+        "cloudfront.net",
+        "awsstatic.com",
+        "microsoft.com",
+        "bing.com",
+        "office.com",
+        "office365.com",
+        "office.net",
+        "live.com",
+        "microsoftonline.com",
+        "sharepoint.com",
+        "azure.com",
+        "azure.net",
+        "windows.net",
+        "azurewebsites.net",
+        "azureedge.net",
+        "msedge.net",
+        "cloud.microsoft",
+        "skype.com",
+        "linkedin.com",
+        "apple.com",
+        "icloud.com",
+        "facebook.com",
+        "fbcdn.net",
+        "meta.com",
+        "instagram.com",
+        "whatsapp.com",
+        "x.com",
+        "twitter.com",
+        "cloudflare.com",
+        "cloudflare.net",
+        "workers.dev",
+        "pages.dev",
+        "akamai.net",
+        "akamaized.net",
+        "akamaihd.net",
+        "edgekey.net",
+        "edgesuite.net",
+        "fastly.net",
+        "fastly.com",
+        "jsdelivr.net",
+        "unpkg.com",
+        "datadoghq.com",
+        "datadoghq.eu",
+        "sentry.io",
+        "statsig.com",
+        "segment.io",
+        "segment.com",
+        "mixpanel.com",
+        "amplitude.com",
+        "launchdarkly.com",
+        "intercom.io",
+        "zendesk.com",
+        "hubspot.com",
+        "auth0.com",
+        "okta.com",
+        "onelogin.com",
+        "salesforce.com",
+        "force.com",
+        "slack.com",
+        "slack-edge.com",
+        "zoom.us",
+        "zoom.com",
+        "notion.so",
+        "atlassian.net",
+        "atlassian.com",
+        "adobe.com",
+        "canva.com",
+        "figma.com",
+        "dropbox.com",
+        "box.com",
+        "vercel.app",
+        "vercel.com",
+        "herokuapp.com",
+        "netlify.app",
+        "digitaloceanspaces.com",
+    ]
+)
+
 _ID = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 _DOMAIN = r"^(\*\.)?([a-z0-9*]([a-z0-9\-*]{0,61}[a-z0-9*])?\.)+[a-z0-9\-]{2,63}$"
 
@@ -90,6 +185,9 @@ class Service(BaseModel):
     ip_ranges: list[str] = Field(default_factory=list)
     app_ids: list[str] = Field(default_factory=list)
     user_agents: list[str] = Field(default_factory=list)
+    #: Regex with a named group ``model`` over the URL path, for APIs that name the model
+    #: in the path (``/openai/deployments/(?P<model>[^/]+)/``).
+    model_path: str | None = None
     #: Confidence of a domain match: ``medium`` where the domain also carries non-AI use.
     confidence: Confidence = "high"
     risk: Risk = Field(default_factory=Risk)
@@ -117,6 +215,10 @@ class Service(BaseModel):
                 )
             if "*" not in v and is_public_suffix(v):
                 raise ValueError(f"domain {v!r} is a public suffix: it would match unrelated sites")
+            if v.removeprefix("*.") in SHARED_DOMAINS:
+                raise ValueError(
+                    f"domain {v!r} mostly carries non-AI traffic: use a specific subdomain or a url_pattern"
+                )
         return values
 
     @field_validator("url_patterns")
@@ -139,6 +241,18 @@ class Service(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"invalid ip range {v!r}: {exc}") from None
         return values
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_path(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                rx = re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"model_path is not a valid regex: {exc}") from None
+            if "model" not in rx.groupindex:
+                raise ValueError("model_path needs a named group (?P<model>...)")
+        return value
 
     @field_validator("references")
     @classmethod
