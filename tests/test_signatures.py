@@ -99,3 +99,29 @@ def test_public_suffix_domains_are_rejected(tmp_path: Path) -> None:
     )
     _, problems = load_directory(tmp_path, collect_errors=True)
     assert any("too-broad: domains" in p and "public suffix" in p for p in problems)
+
+
+NEGATIVES = [
+    ln.strip()
+    for ln in (Path(__file__).parent / "data" / "negative_hosts.txt").read_text(encoding="utf-8").splitlines()
+    if ln.strip() and not ln.startswith("#")
+]
+
+
+def test_negative_list_is_large_enough() -> None:
+    assert len(NEGATIVES) >= 300
+
+
+def test_no_signature_matches_popular_non_ai_hosts_or_look_alikes() -> None:
+    matched = [(v, r.service_id, r.text) for v in NEGATIVES if (r := MATCHER.match_value(v)) is not None]
+    assert matched == []
+
+
+def test_shared_domains_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        "vendor: X\nservices:\n"
+        "  - {id: too-shared, name: A, category: model_api, domains: ['*.googleapis.com'], references: ['https://a.example'], examples: {match: [x.googleapis.com]}}\n",
+        encoding="utf-8",
+    )
+    _, problems = load_directory(tmp_path, collect_errors=True)
+    assert any("too-shared: domains" in p and "non-AI traffic" in p for p in problems)
