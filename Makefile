@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 
-.PHONY: help install demo test lint typecheck pytest golden bench conformance clean
+.PHONY: help install demo test lint typecheck signatures pytest golden bench conformance clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,11 @@ typecheck: install ## mypy --strict on the package
 pytest: install ## The test suite only
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+signatures: install ## Validate the signature catalogue and run every service's examples
+	$(BIN)/shadowscan signatures validate
+	$(BIN)/shadowscan signatures test
+
+test: lint typecheck signatures pytest ## Lint, type-check, check the signatures and run the whole test suite
 
 golden: install ## Rewrite the golden files from the samples (review the diff!)
 	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py

@@ -38,8 +38,12 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "src_ips": pl.List(pl.String()),
     "log_types": pl.List(pl.String()),
     "hosts": pl.List(pl.String()),
+    "match_rules": pl.List(pl.String()),
+    "models": pl.List(pl.String()),
     "conf_rank": pl.Int8(),
 }
+
+_LISTS = ("src_ips", "log_types", "hosts", "match_rules", "models")
 
 
 def partial(events: pl.DataFrame) -> pl.DataFrame:
@@ -68,6 +72,11 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("src_ip").drop_nulls().unique().alias("src_ips"),
         pl.col("log_type").drop_nulls().unique().alias("log_types"),
         pl.col("host").drop_nulls().unique().alias("hosts"),
+        pl.col("match_rule").drop_nulls().unique().alias("match_rules"),
+        (pl.col("model") if "model" in keyed.columns else pl.lit(None, pl.String))
+        .drop_nulls()
+        .unique()
+        .alias("models"),
         pl.col("conf_rank").max(),
     )
     return conform(out, PARTIAL_SCHEMA).select(list(PARTIAL_SCHEMA))
@@ -90,9 +99,7 @@ def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
         pl.col("bytes_out_known").sum(),
         pl.col("bytes_in").sum(),
         pl.col("bytes_in_known").sum(),
-        pl.col("src_ips").list.explode(keep_nulls=False, empty_as_null=False).unique(),
-        pl.col("log_types").list.explode(keep_nulls=False, empty_as_null=False).unique(),
-        pl.col("hosts").list.explode(keep_nulls=False, empty_as_null=False).unique(),
+        *(pl.col(c).list.explode(keep_nulls=False, empty_as_null=False).unique() for c in _LISTS),
         pl.col("conf_rank").max(),
     )
     return conform(out, PARTIAL_SCHEMA).select(list(PARTIAL_SCHEMA))
@@ -103,7 +110,10 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
     if partials.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     grouped = partials.group_by(["user", "_src_key", "service_id"]).agg(
-        pl.col("src_ips").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+        *(
+            pl.col(c).list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+            for c in _LISTS
+        ),
         pl.col("service").first(),
         pl.col("vendor").first(),
         pl.col("category").first(),
@@ -119,8 +129,6 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("bytes_in").sum())
         .otherwise(None)
         .alias("bytes_in"),
-        pl.col("log_types").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
-        pl.col("hosts").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
         pl.col("conf_rank").max(),
     )
     grouped = grouped.with_columns(

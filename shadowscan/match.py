@@ -10,6 +10,7 @@ do not match ``chatgpt.com``.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 import threading
 from collections.abc import Iterable
@@ -65,6 +66,9 @@ class Matcher:
         self._wild: list[tuple[re.Pattern[str], Rule]] = []
         self._url: list[_UrlRule] = []
         self._app: dict[str, Rule] = {}
+        self._ua: list[tuple[str, Rule]] = []
+        self._ip: list[_IpRange] = []
+        self._model_paths: dict[str, str] = {}
         for svc in self.services.values():
             for d in svc.domains:
                 rule = Rule(svc.id, f"domain:{d}", svc.confidence)
@@ -88,6 +92,14 @@ class Matcher:
                     self._url.append(_UrlRule(host, None, None, path_rx, rule))
             for a in svc.app_ids:
                 self._app.setdefault(a.lower(), Rule(svc.id, f"app:{a}", "high"))
+            for ua in svc.user_agents:
+                self._ua.append((ua.lower(), Rule(svc.id, f"ua:{ua}", "medium")))
+            for cidr in svc.ip_ranges:
+                net = ipaddress.ip_network(cidr)
+                self._ip.append(_IpRange(net, Rule(svc.id, f"ip:{cidr}", svc.ip_confidence)))
+            if svc.model_path:
+                self._model_paths[svc.id] = _model_regex(svc.model_path)
+        self._ip.sort(key=lambda r: -r.network.prefixlen)
         self._host_cache: dict[str, Rule | None] = {}
         self._lock = threading.Lock()
         self._prefilter: Prefilter | None = None
@@ -124,6 +136,23 @@ class Matcher:
                 return u.rule
         return None
 
+    def match_user_agent(self, agent: str) -> Rule | None:
+        low = agent.lower()
+        for needle, rule in self._ua:
+            if needle in low:
+                return rule
+        return None
+
+    def match_ip(self, address: str) -> Rule | None:
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return None
+        for rng in self._ip:
+            if ip.version == rng.network.version and ip in rng.network:
+                return rng.rule
+        return None
+
     def url_hosts_possible(self, host: str) -> bool:
         return any(u.host_matches(host) for u in self._url)
 
@@ -133,6 +162,10 @@ class Matcher:
 
         if value.startswith("app:"):
             return self._app.get(value[4:].lower())
+        if value.startswith("ua:"):
+            return self.match_user_agent(value[3:])
+        if value.startswith("ip:"):
+            return self.match_ip(value[3:])
         m = re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?([^/:?#]+)(?::\d+)?(/[^?#]*)?", value)
         if not m:
             return None
@@ -147,72 +180,29 @@ class Matcher:
     # --- frames -------------------------------------------------------------------------
 
     def match_frame(self, events: pl.DataFrame) -> pl.DataFrame:
-        """Matched events only, with the match columns added."""
+        """Matched events only, with the match columns added.
+
+        Each kind of evidence is matched on its distinct values and joined back; when an
+        event matches several ways, the most specific wins: URL pattern, then domain, then
+        App-ID, then User-Agent, then IP range.
+        """
         if events.is_empty():
             return events.with_columns(
                 [pl.lit(None, dtype=t).alias(n) for n, t in MATCH_SCHEMA.items()]
             ).clear()
         idx = events.with_row_index("_row")
-        parts = []
         hosts = idx.select(pl.col("host").drop_nulls().unique()).to_series().to_list()
-        host_rows = [
-            (h, r.service_id, r.text, r.confidence)
-            for h in hosts
-            if (r := self.match_host(h)) is not None
+        parts = [
+            self._by_url(idx, hosts),
+            self._by_values(idx, "host", hosts, self.match_host),
+            self._by_values(idx, "app", None, lambda a: self._app.get(a.lower())),
+            self._by_values(idx, "user_agent", None, self.match_user_agent) if self._ua else None,
+            self._by_ip(idx) if self._ip else None,
         ]
-        if self._url:
-            url_hosts = [h for h in hosts if self.url_hosts_possible(h)]
-            if url_hosts:
-                cand = idx.filter(pl.col("host").is_in(url_hosts)).select(
-                    "_row",
-                    "host",
-                    pl.col("url")
-                    .str.extract(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/]+(/[^?#]*)?", 1)
-                    .fill_null("/")
-                    .alias("_path"),
-                )
-                pairs = cand.select("host", "_path").unique()
-                url_map = [
-                    (h, p, r.service_id, r.text, r.confidence)
-                    for h, p in pairs.iter_rows()
-                    if (r := self.match_url(h, p)) is not None
-                ]
-                if url_map:
-                    m = pl.DataFrame(
-                        url_map,
-                        schema=["host", "_path", "service_id", "match_rule", "confidence"],
-                        orient="row",
-                    )
-                    parts.append(
-                        cand.join(m, on=["host", "_path"]).select(
-                            "_row", "service_id", "match_rule", "confidence"
-                        )
-                    )
-        if host_rows:
-            m = pl.DataFrame(
-                host_rows, schema=["host", "service_id", "match_rule", "confidence"], orient="row"
-            )
-            parts.append(
-                idx.join(m, on="host").select("_row", "service_id", "match_rule", "confidence")
-            )
-        if self._app and "app" in idx.columns:
-            apps = idx.select(pl.col("app").drop_nulls().unique()).to_series().to_list()
-            app_rows = [
-                (a, r.service_id, r.text, r.confidence)
-                for a in apps
-                if (r := self._app.get(a.lower())) is not None
-            ]
-            if app_rows:
-                m = pl.DataFrame(
-                    app_rows, schema=["app", "service_id", "match_rule", "confidence"], orient="row"
-                )
-                parts.append(
-                    idx.join(m, on="app").select("_row", "service_id", "match_rule", "confidence")
-                )
-        if not parts:
+        found = [p for p in parts if p is not None and p.height]
+        if not found:
             return self.match_frame(events.clear())
-        # One match per event: url rules were added first, so keep the first per row.
-        matches = pl.concat(parts).unique(subset="_row", keep="first", maintain_order=True)
+        matches = pl.concat(found).unique(subset="_row", keep="first", maintain_order=True)
         meta = pl.DataFrame(
             [(s.id, s.name, s.vendor, s.category) for s in self.services.values()],
             schema=["service_id", "service", "vendor", "category"],
@@ -224,10 +214,95 @@ class Matcher:
             .sort("_row")
             .drop("_row")
         )
-        front = list(events.columns)
-        return out.select([*front, *MATCH_SCHEMA]).with_columns(
+        out = self._models(out)
+        return out.select([*events.columns, *MATCH_SCHEMA]).with_columns(
             [pl.col(n).cast(t) for n, t in MATCH_SCHEMA.items()]
         )
+
+    _RULE_COLUMNS = ("service_id", "match_rule", "confidence")
+
+    def _rules_frame(self, keys: list[tuple[Any, ...]], names: list[str]) -> pl.DataFrame:
+        return pl.DataFrame(keys, schema=[*names, *self._RULE_COLUMNS], orient="row")
+
+    def _by_values(
+        self, idx: pl.DataFrame, column: str, values: list[str] | None, match: Any
+    ) -> pl.DataFrame | None:
+        if column not in idx.columns:
+            return None
+        if values is None:
+            values = idx.select(pl.col(column).drop_nulls().unique()).to_series().to_list()
+        rows = [
+            (v, r.service_id, r.text, r.confidence) for v in values if (r := match(v)) is not None
+        ]
+        if not rows:
+            return None
+        return idx.join(self._rules_frame(rows, [column]), on=column).select(
+            "_row", *self._RULE_COLUMNS
+        )
+
+    def _by_url(self, idx: pl.DataFrame, hosts: list[str]) -> pl.DataFrame | None:
+        if not self._url:
+            return None
+        url_hosts = [h for h in hosts if self.url_hosts_possible(h)]
+        if not url_hosts:
+            return None
+        cand = idx.filter(pl.col("host").is_in(url_hosts)).select(
+            "_row", "host", _path_expr().alias("_path")
+        )
+        pairs = cand.select("host", "_path").unique()
+        rows = [
+            (h, p, r.service_id, r.text, r.confidence)
+            for h, p in pairs.iter_rows()
+            if (r := self.match_url(h, p)) is not None
+        ]
+        if not rows:
+            return None
+        return cand.join(self._rules_frame(rows, ["host", "_path"]), on=["host", "_path"]).select(
+            "_row", *self._RULE_COLUMNS
+        )
+
+    def _by_ip(self, idx: pl.DataFrame) -> pl.DataFrame | None:
+        if "dst_ip" not in idx.columns:
+            return None
+        ips = idx.select(pl.col("dst_ip").drop_nulls().unique())
+        if ips.is_empty():
+            return None
+        v4 = ips.with_columns(_ipv4_int(pl.col("dst_ip")).alias("_n")).filter(
+            pl.col("_n").is_not_null()
+        )
+        hits: list[pl.DataFrame] = []
+        for rng in self._ip:  # most specific first
+            if rng.network.version == 4:
+                lo, hi = int(rng.network.network_address), int(rng.network.broadcast_address)
+                sel = v4.filter(pl.col("_n").is_between(lo, hi)).select("dst_ip")
+            else:
+                v6 = [ip for ip in ips["dst_ip"].to_list() if ":" in ip and _in_v6(ip, rng.network)]
+                sel = pl.DataFrame({"dst_ip": v6}, schema={"dst_ip": pl.String})
+            if sel.height:
+                r = rng.rule
+                hits.append(
+                    sel.with_columns(
+                        pl.lit(r.service_id).alias("service_id"),
+                        pl.lit(r.text).alias("match_rule"),
+                        pl.lit(r.confidence).alias("confidence"),
+                    )
+                )
+        if not hits:
+            return None
+        table = pl.concat(hits).unique(subset="dst_ip", keep="first", maintain_order=True)
+        return idx.join(table, on="dst_ip").select("_row", *self._RULE_COLUMNS)
+
+    def _models(self, out: pl.DataFrame) -> pl.DataFrame:
+        """The model an API call names in its path, for services that declare ``model_path``."""
+        if not self._model_paths or "url" not in out.columns:
+            return out.with_columns(pl.lit(None, pl.String).alias("model"))
+        path = _path_expr()
+        model = pl.lit(None, pl.String)
+        for sid, rx in self._model_paths.items():
+            model = (
+                pl.when(pl.col("service_id") == sid).then(path.str.extract(rx, 1)).otherwise(model)
+            )
+        return out.with_columns(model.alias("model"))
 
     # --- prefilter ----------------------------------------------------------------------
 
@@ -251,6 +326,9 @@ class Matcher:
             for p in svc.url_patterns:
                 lits.add(longest_piece(p.partition("/")[0]))
             lits.update(a for a in svc.app_ids)
+            lits.update(svc.user_agents)
+            for cidr in svc.ip_ranges:
+                lits.update(_ip_literals(ipaddress.ip_network(cidr)))
         extra = set()
         for lit in lits:
             if "xn--" in lit:
@@ -260,6 +338,61 @@ class Matcher:
 
 
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class _IpRange:
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    rule: Rule
+
+
+def _path_expr() -> pl.Expr:
+    """The path of the ``url`` column (``/`` when there is none)."""
+    return (
+        pl.col("url").str.extract(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/]+(/[^?#]*)?", 1).fill_null("/")
+    )
+
+
+def _model_regex(pattern: str) -> str:
+    """``model_path`` with its ``model`` group as the first group (for ``str.extract``)."""
+    return re.sub(r"\(\?P<(?!model>)[A-Za-z_]\w*>", "(?:", pattern)
+
+
+def _ipv4_int(col: pl.Expr) -> pl.Expr:
+    """Dotted IPv4 text -> integer (null for anything else), vectorised."""
+    g = col.str.extract_groups(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+    octets = [g.struct.field(str(i)).cast(pl.Int64, strict=False) for i in range(1, 5)]
+    valid = pl.all_horizontal([(o >= 0) & (o <= 255) for o in octets])
+    value = octets[0] * 16777216 + octets[1] * 65536 + octets[2] * 256 + octets[3]
+    return pl.when(valid).then(value).otherwise(None)
+
+
+def _in_v6(address: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    try:
+        return ipaddress.ip_address(address.strip("[]")) in network
+    except ValueError:
+        return False
+
+
+def _ip_literals(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[str]:
+    """Text prefixes every address of ``network`` starts with (for the line prefilter)."""
+    if network.version == 6:
+        first = network.network_address.exploded.split(":")
+        keep = max(1, network.prefixlen // 16)
+        return [":".join(h.lstrip("0") or "0" for h in first[:keep]) + ":"]
+    octets = 3 if network.prefixlen >= 16 else 2 if network.prefixlen >= 8 else 1
+    prefixes = {
+        ".".join(str(ip).split(".")[:octets]) + "." for ip in _sample_addresses(network, octets)
+    }
+    return sorted(prefixes)
+
+
+def _sample_addresses(network: ipaddress.IPv4Network, octets: int) -> list[ipaddress.IPv4Address]:
+    step = 256 ** (4 - octets)
+    start = int(network.network_address)
+    return [
+        ipaddress.IPv4Address(a) for a in range(start, int(network.broadcast_address) + 1, step)
+    ]
 
 
 class Prefilter:

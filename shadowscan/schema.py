@@ -86,6 +86,11 @@ MATCH_FIELDS: tuple[Field, ...] = (
         "Rule that matched: `domain:chatgpt.com`, `url:github.com/copilot*`, ...",
     ),
     Field("confidence", pl.String(), "`high`, `medium` or `low`."),
+    Field(
+        "model",
+        pl.String(),
+        "Model named in the API path (Azure OpenAI deployment, Bedrock model id, Gemini model), where the URL shows it.",
+    ),
 )
 MATCH_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in MATCH_FIELDS}
 
@@ -115,6 +120,16 @@ FINDING_FIELDS: tuple[Field, ...] = (
     ),
     Field("hosts", pl.List(pl.String()), "Distinct matched hosts, sorted."),
     Field("confidence", pl.String(), "Highest confidence among the matched events."),
+    Field(
+        "match_rules",
+        pl.List(pl.String()),
+        "Distinct rules that matched (`domain:chatgpt.com`, `app:openai-chatgpt`, ...), sorted: why this is a finding.",
+    ),
+    Field(
+        "models",
+        pl.List(pl.String()),
+        "Distinct models named in API paths, sorted (empty when the logs do not show them).",
+    ),
 )
 FINDING_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in FINDING_FIELDS}
 

@@ -188,6 +188,9 @@ class Service(BaseModel):
     #: Regex with a named group ``model`` over the URL path, for APIs that name the model
     #: in the path (``/openai/deployments/(?P<model>[^/]+)/``).
     model_path: str | None = None
+    #: Confidence of a match on ``ip_ranges`` alone: ``low`` unless the vendor publishes the
+    #: range as dedicated to this service (then ``medium``).
+    ip_confidence: Confidence = "low"
     #: Confidence of a domain match: ``medium`` where the domain also carries non-AI use.
     confidence: Confidence = "high"
     risk: Risk = Field(default_factory=Risk)
@@ -402,7 +405,31 @@ def load_catalogue(overlays: Sequence[Path] = (), include_bundled: bool = True) 
                 catalogue.warnings.append(f"{src}:{svc.id}: {action} the service defined in {old}")
             catalogue.services[svc.id] = svc
             catalogue.sources[svc.id] = src
+    if overlays:
+        # An overlay that claims what a bundled service claims contradicts it: say so.
+        pairs = [(svc, catalogue.sources[sid]) for sid, svc in catalogue.services.items()]
+        catalogue.warnings.extend(
+            f"{c} (overlay contradicts the catalogue; the more specific or first-listed rule wins)"
+            for c in conflicts(pairs)
+        )
     return catalogue
+
+
+def conflicts(services: Iterable[tuple[Service, str]]) -> list[str]:
+    """The same domain, URL pattern or App-ID claimed by two services (ambiguous)."""
+    owners: dict[str, tuple[str, str]] = {}
+    out = []
+    for svc, src in services:
+        if svc.disabled:
+            continue
+        keys = [f"domain {d}" for d in svc.domains] + [f"url pattern {u}" for u in svc.url_patterns]
+        keys += [f"app id {a.lower()}" for a in svc.app_ids]
+        for key in keys:
+            if key in owners and owners[key][0] != svc.id:
+                other, other_src = owners[key]
+                out.append(f"{src}:{svc.id}: {key} is also claimed by {other} ({other_src})")
+            owners.setdefault(key, (svc.id, src))
+    return out
 
 
 def all_domains(services: Iterable[Service]) -> list[str]:

@@ -7,12 +7,19 @@ runs exactly the same checks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from shadowscan.match import Matcher
-from shadowscan.signatures import CATEGORIES, Catalogue, Service, bundled_dir, load_directory
+from shadowscan.signatures import (
+    CATEGORIES,
+    Catalogue,
+    Service,
+    bundled_dir,
+    conflicts,
+    load_directory,
+)
 
 
 def validate(paths: Sequence[Path] = ()) -> tuple[list[tuple[Service, str]], list[str]]:
@@ -27,23 +34,6 @@ def validate(paths: Sequence[Path] = ()) -> tuple[list[tuple[Service, str]], lis
         problems.extend(errs)
     problems.extend(conflicts(services))
     return services, problems
-
-
-def conflicts(services: Iterable[tuple[Service, str]]) -> list[str]:
-    """The same domain, URL pattern or App-ID in two services is ambiguous."""
-    owners: dict[str, tuple[str, str]] = {}
-    out = []
-    for svc, src in services:
-        if svc.disabled:
-            continue
-        keys = [f"domain {d}" for d in svc.domains] + [f"url pattern {u}" for u in svc.url_patterns]
-        keys += [f"app id {a.lower()}" for a in svc.app_ids]
-        for key in keys:
-            if key in owners and owners[key][0] != svc.id:
-                other, other_src = owners[key]
-                out.append(f"{src}:{svc.id}: {key} is also claimed by {other} ({other_src})")
-            owners.setdefault(key, (svc.id, src))
-    return out
 
 
 @dataclass(frozen=True)

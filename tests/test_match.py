@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -9,6 +11,7 @@ from shadowscan.api import build_matcher
 from shadowscan.match import Matcher, Prefilter
 from shadowscan.readers import chunk_to_lines
 from shadowscan.schema import conform
+from shadowscan.signatures import load_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +104,58 @@ def test_prefilter_polars_fallback_agrees(matcher: Matcher) -> None:
     pre._db = None  # force the fallback
     assert pre.engine == "polars"
     assert pre.candidates(chunk, lines.ends, lines.text).tolist() == [0, 2]
+
+
+def _overlay(tmp_path: Path, body: str) -> Matcher:
+    (tmp_path / "org.yaml").write_text("vendor: Contoso\nservices:\n" + body, encoding="utf-8")
+    return Matcher(load_catalogue([tmp_path]))
+
+
+def test_ip_ranges_user_agents_and_models(tmp_path: Path) -> None:
+    m = _overlay(
+        tmp_path,
+        "  - {id: contoso-llm, name: Contoso LLM, category: model_api, domains: [llm.contoso.example],\n"
+        "     ip_ranges: [198.51.100.0/24, '2001:db8:aa::/48'], user_agents: [ContosoSDK/], \n"
+        "     model_path: '/v1/models/(?P<model>[^/:]+)', references: ['https://contoso.example'],\n"
+        "     examples: {match: [llm.contoso.example, 'ip:198.51.100.7', 'ip:2001:db8:aa::5', 'ua:ContosoSDK/1.2 python']}}\n",
+    )
+    events = conform(
+        pl.DataFrame(
+            {
+                "line_no": [1, 2, 3, 4, 5],
+                "host": ["llm.contoso.example", None, None, None, None],
+                "url": [
+                    "https://llm.contoso.example/v1/models/big-7b:generate",
+                    None,
+                    None,
+                    None,
+                    None,
+                ],
+                "dst_ip": [None, "198.51.100.9", "2001:db8:aa::1", "198.51.101.1", None],
+                "user_agent": [None, None, None, None, "contososdk/2.0 (linux)"],
+            }
+        )
+    )
+    out = m.match_frame(events)
+    assert out["line_no"].to_list() == [1, 2, 3, 5]
+    assert out["match_rule"].to_list() == [
+        "domain:llm.contoso.example",
+        "ip:198.51.100.0/24",
+        "ip:2001:db8:aa::/48",
+        "ua:ContosoSDK/",
+    ]
+    assert out["confidence"].to_list() == ["high", "low", "low", "medium"]
+    assert out["model"].to_list() == ["big-7b", None, None, None]
+    assert {"198.51.100.", "2001:db8:aa:"} <= set(m.prefilter_literals())
+
+
+def test_overlay_contradiction_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(
+        "vendor: Contoso\nservices:\n"
+        "  - {id: contoso-chat, name: C, category: chat_assistant, domains: [chatgpt.com], references: ['https://c.example'], examples: {match: [chatgpt.com]}}\n",
+        encoding="utf-8",
+    )
+    cat = load_catalogue([tmp_path])
+    assert any(
+        "domain chatgpt.com is also claimed by" in w and "contradicts" in w for w in cat.warnings
+    )

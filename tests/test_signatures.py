@@ -103,7 +103,9 @@ def test_public_suffix_domains_are_rejected(tmp_path: Path) -> None:
 
 NEGATIVES = [
     ln.strip()
-    for ln in (Path(__file__).parent / "data" / "negative_hosts.txt").read_text(encoding="utf-8").splitlines()
+    for ln in (Path(__file__).parent / "data" / "negative_hosts.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
     if ln.strip() and not ln.startswith("#")
 ]
 
@@ -113,7 +115,9 @@ def test_negative_list_is_large_enough() -> None:
 
 
 def test_no_signature_matches_popular_non_ai_hosts_or_look_alikes() -> None:
-    matched = [(v, r.service_id, r.text) for v in NEGATIVES if (r := MATCHER.match_value(v)) is not None]
+    matched = [
+        (v, r.service_id, r.text) for v in NEGATIVES if (r := MATCHER.match_value(v)) is not None
+    ]
     assert matched == []
 
 
