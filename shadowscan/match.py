@@ -215,6 +215,14 @@ class Matcher:
             .drop("_row")
         )
         out = self._models(out)
+        if "log_type" in out.columns:
+            # A DNS lookup shows intent, not use: DNS-only evidence is at most medium.
+            out = out.with_columns(
+                pl.when((pl.col("log_type") == "dns") & (pl.col("confidence") == "high"))
+                .then(pl.lit("medium"))
+                .otherwise(pl.col("confidence"))
+                .alias("confidence")
+            )
         return out.select([*events.columns, *MATCH_SCHEMA]).with_columns(
             [pl.col(n).cast(t) for n, t in MATCH_SCHEMA.items()]
         )

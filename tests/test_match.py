@@ -159,3 +159,16 @@ def test_overlay_contradiction_is_reported(tmp_path: Path) -> None:
     assert any(
         "domain chatgpt.com is also claimed by" in w and "contradicts" in w for w in cat.warnings
     )
+
+
+def test_dns_evidence_is_at_most_medium(matcher: Matcher) -> None:
+    events = conform(
+        pl.DataFrame(
+            {
+                "host": ["chatgpt.com", "chatgpt.com"],
+                "log_type": ["dns", "proxy"],
+                "line_no": [1, 2],
+            }
+        )
+    )
+    assert matcher.match_frame(events)["confidence"].to_list() == ["medium", "high"]
