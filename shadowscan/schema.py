@@ -157,3 +157,20 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = EVENT_SCHEMA) 
 
 def empty_events() -> pl.DataFrame:
     return pl.DataFrame(schema=EVENT_SCHEMA)
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "datetime (UTC)"
+    if isinstance(dtype, pl.List):
+        return f"list of {_type_name(dtype.inner)}"
+    if dtype.is_integer():
+        return "integer"
+    return "string" if dtype == pl.String() else str(dtype).lower()
+
+
+def markdown_table(fields: tuple[Field, ...]) -> str:
+    """The README's table for ``fields`` (a test keeps the README in step with this module)."""
+    rows = ["| Field | Type | Meaning |", "|---|---|---|"]
+    rows += [f"| `{f.name}` | {_type_name(f.dtype)} | {f.description} |" for f in fields]
+    return "\n".join(rows)

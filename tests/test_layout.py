@@ -64,3 +64,12 @@ def test_readme_documents_every_command_format_sink_and_field() -> None:
         assert f"`{name}`" in README, f"README lacks output format `{name}`"
     for field in (*EVENT_FIELDS, *FINDING_FIELDS):
         assert f"`{field.name}`" in README, f"README lacks schema field `{field.name}`"
+
+
+def test_readme_schema_tables_match_the_code() -> None:
+    from shadowscan.schema import MATCH_FIELDS, markdown_table
+
+    for fields in (EVENT_FIELDS, MATCH_FIELDS, FINDING_FIELDS):
+        assert markdown_table(fields) in README, (
+            "README schema table out of date: paste shadowscan.schema.markdown_table()"
+        )
