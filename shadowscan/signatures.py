@@ -255,6 +255,7 @@ class Service(BaseModel):
                 raise ValueError(f"model_path is not a valid regex: {exc}") from None
             if "model" not in rx.groupindex:
                 raise ValueError("model_path needs a named group (?P<model>...)")
+            _check_rust_regex(value, "model_path")
         return value
 
     @field_validator("references")
@@ -264,6 +265,19 @@ class Service(BaseModel):
             if not v.startswith("https://"):
                 raise ValueError(f"reference {v!r} must be an https:// URL")
         return values
+
+
+def _check_rust_regex(pattern: str, what: str) -> None:
+    """Matching runs in polars (Rust ``regex``): no look-around, no back-references."""
+    import polars as pl
+
+    try:
+        pl.Series([""]).str.contains(pattern)
+    except pl.exceptions.ComputeError as exc:
+        first = str(exc).splitlines()[0]
+        raise ValueError(
+            f"{what} is not supported by the matcher's regex engine: {first}"
+        ) from None
 
 
 class VendorFile(BaseModel):
