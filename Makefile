@@ -42,7 +42,8 @@ signatures: install ## Validate the signature catalogue and run every service's 
 
 test: lint typecheck signatures pytest ## Lint, type-check, check the signatures and run the whole test suite
 
-golden: install ## Rewrite the golden files from the samples (review the diff!)
+golden: install ## Rewrite the golden files and README schema tables (review the diff!)
+	$(BIN)/python -m tests.readme_tables
 	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 
 bench: install ## Benchmarks: shadowscan against grep on generated logs

@@ -145,7 +145,7 @@ class FileScanner:
         """Runs on a worker thread: cut, prefilter, and account for one chunk."""
         lines = chunk_to_lines(chunk)
         text = lines.text
-        if self.prefilter is None or not parser.is_stateless():
+        if self.prefilter is None or not parser.is_stateless() or not parser.prefilterable:
             batch = pl.DataFrame(
                 {"line_no": pl.int_range(0, len(text), eager=True, dtype=pl.UInt64), "line": text}
             )

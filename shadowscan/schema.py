@@ -68,6 +68,11 @@ EVENT_FIELDS: tuple[Field, ...] = (
         "Addresses (and names) a DNS answer returned, where the log has them.",
     ),
     Field(
+        "dns_rcode",
+        pl.String(),
+        "DNS response code name (`NOERROR`, `NXDOMAIN`, `REFUSED`, ...), where the log has it.",
+    ),
+    Field(
         "process", pl.String(), "Process image that made the connection, where the log names it."
     ),
 )

@@ -77,6 +77,10 @@ class Parser(ABC):
     #: chunks. Defaults to "``line_pattern`` is set"; JSON-lines formats set it and
     #: override :meth:`validate`.
     stateless: ClassVar[bool | None] = None
+    #: False when the raw line does not contain the host as text (Windows DNS debug logs
+    #: write ``(7)chatgpt(3)com(0)``), so the literal prefilter would miss it: every line
+    #: is then fully parsed (still in parallel when ``stateless``).
+    prefilterable: ClassVar[bool] = True
     #: Regex for lines to skip as headers/comments (counted as skipped, not unparsed).
     skip_pattern: ClassVar[str | None] = r"^\s*$"
     #: Higher wins when two parsers recognise a file equally well (specific beats generic).
