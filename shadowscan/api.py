@@ -54,6 +54,7 @@ def scan(
     prefilter: bool = True,
     keep_events: bool = True,
     mapping: str | Path | None = None,
+    dns_suffixes: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     matcher: Matcher | None = None,
 ) -> ScanResult:
@@ -76,6 +77,7 @@ def scan(
         use_prefilter=prefilter,
         keep_events=keep_events,
         mapping=loaded,
+        dns_suffixes=tuple(dns_suffixes),
     )
     if workers is not None:
         options.workers = workers

@@ -149,6 +149,13 @@ def scan(
     until: Annotated[
         str | None, typer.Option(help="Only events before this time (same forms as --since).")
     ] = None,
+    dns_suffix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dns-suffix",
+            help="The organisation's DNS search suffix (repeatable): chatgpt.com.corp.local is read as chatgpt.com.",
+        ),
+    ] = None,
     timezone: Annotated[
         str, typer.Option(help="Time zone of logs whose timestamps carry none (syslog headers).")
     ] = "UTC",
@@ -182,6 +189,7 @@ def scan(
                 timezone=timezone,
                 keep_events=events,
                 mapping=mapping,
+                dns_suffixes=dns_suffix or (),
                 progress=on_progress,
             )
         frame = result.events if events else result.findings

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from shadowscan.detect import detect_lines
+from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
 from shadowscan.findings import merge_partials, partial
 from shadowscan.hosts import normalise_hosts
@@ -59,6 +60,8 @@ class ScanOptions:
     keep_events: bool = True
     #: Loaded ``--mapping`` for the ``mapped`` format.
     mapping: Any = None
+    #: The organisation's DNS search suffixes (``--dns-suffix corp.local``).
+    dns_suffixes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -101,6 +104,8 @@ class FileScanner:
         self.matcher = matcher
         self.prefilter = prefilter
         self.options = options
+        #: Lookup bursts span batches and files, so the filter lives as long as the scan.
+        self.bursts = BurstFilter()
 
     # --- parsing and matching --------------------------------------------------------------
 
@@ -119,6 +124,7 @@ class FileScanner:
             )
         )
         events = normalise_hosts(events)
+        events = strip_search_suffixes(events, self.options.dns_suffixes)
         if self.options.keep_unmatched:
             return events
         matched = self.matcher.match_frame(events)
@@ -288,6 +294,8 @@ class _FileRun:
                 self.first_bad = (base + first + 1, str(res.line_text[first]))
         if res.events is not None and res.events.height:
             opts = self.scanner.options
+            if not opts.keep_unmatched:
+                res.events = self.scanner.bursts.mark(res.events)
             if opts.keep_events or opts.keep_unmatched:
                 self.frames.append(res.events.with_columns(pl.col("line_no") + (base + 1)))
             if not opts.keep_unmatched:

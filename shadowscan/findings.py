@@ -31,6 +31,7 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "first_seen": UTC_TS,
     "last_seen": UTC_TS,
     "requests": pl.UInt64(),
+    "queries": pl.UInt64(),
     "bytes_out": pl.Int64(),
     "bytes_out_known": pl.UInt64(),
     "bytes_in": pl.Int64(),
@@ -50,6 +51,14 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
     """Per (user or source, service, day) partial aggregates of matched events."""
     if events.is_empty():
         return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    # Answer-only DNS rows teach addresses; they are not anyone's use of a service.
+    events = (
+        events.filter(~pl.col("dns_answer_only").fill_null(False))
+        if "dns_answer_only" in events.columns
+        else events
+    )
+    is_dns = pl.col("log_type") == "dns"
+    repeat = pl.col("repeat").fill_null(False) if "repeat" in events.columns else pl.lit(False)
     keyed = events.with_columns(
         # Traffic without a user is grouped by its source address.
         pl.when(pl.col("user").is_null()).then(pl.col("src_ip")).otherwise(None).alias("_src_key"),
@@ -64,7 +73,8 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("category").first(),
         pl.col("ts").min().alias("first_seen"),
         pl.col("ts").max().alias("last_seen"),
-        pl.len().cast(pl.UInt64).alias("requests"),
+        (~is_dns).sum().cast(pl.UInt64).alias("requests"),
+        (is_dns & ~repeat).sum().cast(pl.UInt64).alias("queries"),
         pl.col("bytes_out").sum().alias("bytes_out"),
         pl.col("bytes_out").is_not_null().sum().cast(pl.UInt64).alias("bytes_out_known"),
         pl.col("bytes_in").sum().alias("bytes_in"),
@@ -95,6 +105,7 @@ def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
         pl.col("first_seen").min(),
         pl.col("last_seen").max(),
         pl.col("requests").sum(),
+        pl.col("queries").sum(),
         pl.col("bytes_out").sum(),
         pl.col("bytes_out_known").sum(),
         pl.col("bytes_in").sum(),
@@ -121,6 +132,7 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
         pl.col("last_seen").max(),
         pl.col("day").drop_nulls().n_unique().cast(pl.UInt32).alias("active_days"),
         pl.col("requests").sum(),
+        pl.col("queries").sum(),
         pl.when(pl.col("bytes_out_known").sum() > 0)
         .then(pl.col("bytes_out").sum())
         .otherwise(None)
@@ -138,8 +150,8 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
         pl.col("src_ips").list.join(",").alias("_sort_src"),
     )
     findings = grouped.sort(
-        ["requests", "service_id", "user", "_sort_src"],
-        descending=[True, False, False, False],
+        ["requests", "queries", "service_id", "user", "_sort_src"],
+        descending=[True, True, False, False, False],
         nulls_last=True,
     )
     return conform(findings.drop("_src_key", "conf_rank", "_sort_src"), FINDING_SCHEMA).select(

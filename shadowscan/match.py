@@ -214,7 +214,7 @@ class Matcher:
             .sort("_row")
             .drop("_row")
         )
-        out = self._models(out)
+        out = self._models(out).with_columns(pl.lit(False).alias("repeat"))
         if "log_type" in out.columns:
             # A DNS lookup shows intent, not use: DNS-only evidence is at most medium.
             out = out.with_columns(

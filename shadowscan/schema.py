@@ -11,6 +11,7 @@ The descriptions here are the single source for the README's schema tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -75,6 +76,11 @@ EVENT_FIELDS: tuple[Field, ...] = (
     Field(
         "process", pl.String(), "Process image that made the connection, where the log names it."
     ),
+    Field(
+        "dns_answer_only",
+        pl.Boolean(),
+        "True for a DNS line that only carries an answer (no client query): it teaches addresses but is not a lookup.",
+    ),
 )
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in EVENT_FIELDS}
@@ -96,6 +102,11 @@ MATCH_FIELDS: tuple[Field, ...] = (
         pl.String(),
         "Model named in the API path (Azure OpenAI deployment, Bedrock model id, Gemini model), where the URL shows it.",
     ),
+    Field(
+        "repeat",
+        pl.Boolean(),
+        "True for a DNS query repeating an identical one (same client, name and type) in the same minute: shown, not counted.",
+    ),
 )
 MATCH_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in MATCH_FIELDS}
 
@@ -113,7 +124,16 @@ FINDING_FIELDS: tuple[Field, ...] = (
     Field("first_seen", UTC_TS, "Earliest matched event, UTC."),
     Field("last_seen", UTC_TS, "Latest matched event, UTC."),
     Field("active_days", pl.UInt32(), "Distinct UTC days with at least one event."),
-    Field("requests", pl.UInt64(), "Matched events (requests, connections or queries)."),
+    Field(
+        "requests",
+        pl.UInt64(),
+        "Matched proxy requests and firewall/flow connections (DNS lookups are counted in `queries`, never here).",
+    ),
+    Field(
+        "queries",
+        pl.UInt64(),
+        "Matched DNS lookups, a lookup burst (identical queries in the same minute) counted once.",
+    ),
     Field(
         "bytes_out", pl.Int64(), "Sum of bytes sent to the service (null when no source logged it)."
     ),
@@ -164,13 +184,17 @@ def empty_events() -> pl.DataFrame:
     return pl.DataFrame(schema=EVENT_SCHEMA)
 
 
-def _type_name(dtype: pl.DataType) -> str:
+def _type_name(dtype: Any) -> str:
+    if isinstance(dtype, type):
+        dtype = dtype()
     if isinstance(dtype, pl.Datetime):
         return "datetime (UTC)"
     if isinstance(dtype, pl.List):
         return f"list of {_type_name(dtype.inner)}"
     if dtype.is_integer():
         return "integer"
+    if dtype == pl.Boolean():
+        return "boolean"
     return "string" if dtype == pl.String() else str(dtype).lower()
 
 

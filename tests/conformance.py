@@ -36,6 +36,20 @@ EXPECTED: dict[str, dict[str, str]] = {
         "zeek_ssl_json": "zeek_ssl_json",
         "zeek_socks_json": "zeek_socks_json",
     },
+    "dns": {
+        "bind": "bind",
+        "infoblox_bind": "infoblox_bind",
+        "unbound": "unbound",
+        "dnsmasq": "dnsmasq",
+        "pihole": "pihole",
+        "zeek_dns": "zeek_dns",
+        "zeek_dns_json": "zeek_dns_json",
+        "route53_resolver": "route53_resolver",
+        "gcp_cloud_dns": "gcp_cloud_dns",
+        "umbrella_dns": "umbrella_dns",
+        "zscaler_nss_dns": "zscaler_nss_dns",
+        "cloudflare_gateway_dns": "cloudflare_gateway_dns",
+    },
 }
 
 NOT_LOGS = ("-expected.json", "parser.assert", "LICENSE", ".md")
