@@ -9,6 +9,7 @@ The corpus is never copied into the project (its licences differ); this reads it
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,68 @@ def compare_expected(events: list[dict[str, Any]], expected: list[dict[str, Any]
     return problems
 
 
+_ASSERT = re.compile(
+    r'^results\["s01-parse"\]\["(?P<parser>[^"]+)"\]\[(?P<idx>\d+)\]\.'
+    r'(?:Evt\.(?P<kind>Parsed|Meta)\["(?P<key>[^"]+)"\] == "(?P<value>.*)"|Success == (?P<ok>true|false))$'
+)
+
+#: our field -> CrowdSec parsed/meta keys with the same value.
+CROWDSEC_FIELDS = {
+    "src_ip": ["remote_addr", "src_ip", "source_ip"],
+    "src_port": ["remote_port", "src_port"],
+    "dst_ip": ["dst_ip", "dest_ip"],
+    "dst_port": ["dst_port", "dest_port"],
+    "user": ["srcuser", "src_user", "user"],
+}
+
+
+def crowdsec_records(path: Path) -> list[dict[str, str]]:
+    """The records CrowdSec's ``parser.assert`` beside ``path`` expects for this log."""
+    assert_file = path.with_name("parser.assert")
+    if not assert_file.exists():
+        return []
+    records: dict[tuple[str, int], dict[str, str]] = {}
+    for line in assert_file.read_text(encoding="utf-8").splitlines():
+        m = _ASSERT.match(line.strip())
+        if not m:
+            continue
+        rec = records.setdefault((m["parser"], int(m["idx"])), {})
+        if m["ok"]:
+            rec["_success"] = m["ok"]
+        else:
+            rec[m["key"]] = (
+                m["value"].encode().decode("unicode_escape") if "\\" in m["value"] else m["value"]
+            )
+    return [r for r in records.values() if r.get("datasource_path") == path.name]
+
+
+def compare_crowdsec(
+    path: Path, events: list[dict[str, Any]], records: list[dict[str, str]]
+) -> list[str]:
+    """Find each expected record's line by its message and compare the shared fields."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    by_line = {e["line_no"]: e for e in events}
+    problems = []
+    for rec in records:
+        message = rec.get("message")
+        if not message or rec.get("_success") == "false":
+            continue
+        line_no = next((i + 1 for i, ln in enumerate(lines) if message in ln), None)
+        if line_no is None:
+            continue
+        ours = by_line.get(line_no)
+        if ours is None:
+            problems.append(f"line {line_no}: CrowdSec parses it, we produced no event")
+            continue
+        for field, keys in CROWDSEC_FIELDS.items():
+            want = next((rec[k] for k in keys if rec.get(k)), None)
+            if want is not None and str(ours.get(field)) != want:
+                problems.append(
+                    f"line {line_no}: {field} = {ours.get(field)!r}, parser.assert has {want!r}"
+                )
+    return problems
+
+
 def check_file(path: Path, want: str) -> list[str]:
     problems: list[str] = []
     ((_, detection),) = detect_files([str(path)])
@@ -122,11 +185,14 @@ def check_file(path: Path, want: str) -> list[str]:
         problems.append(
             f"only {f.parsed}/{data_lines} data lines parsed ({share:.1%}); unparsed: {dict(f.unparsed)} lines {f.unparsed_lines}"
         )
+    from shadowscan.outputs.base import records
+
     expected = _expected_events(path)
     if expected is not None:
-        from shadowscan.outputs.base import records
-
         problems.extend(compare_expected(records(events), expected))
+    crowdsec = crowdsec_records(path)
+    if crowdsec:
+        problems.extend(compare_crowdsec(path, records(events), crowdsec))
     return problems
 
 
