@@ -108,13 +108,77 @@ def squid(path: Path, lines: int, seed: int = 42, ai_share: float = 0.03) -> Pat
     return path
 
 
+def bind(path: Path, lines: int, seed: int = 43, ai_share: float = 0.03) -> Path:
+    """A BIND 9 query log (``queries: info: client ...``) with ``lines`` lines."""
+    rng = np.random.default_rng(seed)
+    other_hosts = [f"www.site{i}.example.com" for i in range(5000)] + [
+        f"cdn{i}.static.example.net" for i in range(500)
+    ]
+    months = ["Nov"]
+    batch = 1_000_000
+    start = 1_730_707_200.0
+    with open(path, "wb") as fh:
+        for offset in range(0, lines, batch):
+            n = min(batch, lines - offset)
+            ts = pl.Series(start + (offset + np.arange(n)) * 0.017).cast(pl.Float64)
+            stamp = (
+                (ts * 1_000_000)
+                .cast(pl.Int64)
+                .cast(pl.Datetime("us"))
+                .dt.strftime("%d-" + months[0] + "-%Y %H:%M:%S%.3f")
+            )
+            is_ai = rng.random(n) < ai_share
+            hosts = pl.Series(
+                np.where(
+                    is_ai,
+                    _choice(rng, AI_HOSTS, n).to_numpy(),
+                    _choice(rng, other_hosts, n).to_numpy(),
+                )
+            )
+            frame = pl.DataFrame(
+                {
+                    "stamp": stamp,
+                    "obj": _choice(
+                        rng,
+                        [
+                            format(int(v), "x")
+                            for v in rng.integers(0x7F0000000000, 0x7FFFFFFFFFFF, 4096)
+                        ],
+                        n,
+                    ),
+                    "a": rng.integers(0, 8, n),
+                    "b": rng.integers(0, 256, n),
+                    "c": rng.integers(1, 255, n),
+                    "port": rng.integers(1024, 65535, n),
+                    "host": hosts,
+                    "qtype": _choice(rng, ["A", "A", "AAAA", "HTTPS"], n),
+                }
+            )
+            out = frame.select(
+                pl.format(
+                    "{} queries: info: client @0x{} 10.{}.{}.{}#{} ({}): query: {} IN {} +E(0)K (10.0.0.53)",
+                    "stamp",
+                    "obj",
+                    "a",
+                    "b",
+                    "c",
+                    "port",
+                    "host",
+                    "host",
+                    "qtype",
+                ).alias("line")
+            )
+            fh.write(("\n".join(out["line"].to_list()) + "\n").encode())
+    return path
+
+
 def main() -> None:
     """``python -m bench.generate squid PATH LINES``: run in a child process so the
     benchmark's parent stays small (a child's peak RSS counts its parent's at fork)."""
     import sys
 
     kind, path, lines = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    {"squid": squid}[kind](path, lines)
+    {"squid": squid, "bind": bind}[kind](path, lines)
 
 
 if __name__ == "__main__":
