@@ -56,9 +56,9 @@ def squid(path: Path, lines: int, seed: int = 42, ai_share: float = 0.03) -> Pat
                 {
                     "ts": pl.Series(ts).round(3),
                     "elapsed": rng.integers(1, 5000, n),
-                    "a": rng.integers(0, 8, n),
-                    "b": rng.integers(0, 256, n),
-                    "c": rng.integers(1, 255, n),
+                    "a": rng.integers(0, 2, n),  # about 3,000 clients, as in a mid-sized network
+                    "b": rng.integers(0, 12, n),
+                    "c": rng.integers(1, 126, n),
                     "status": _choice(
                         rng,
                         [
@@ -146,9 +146,9 @@ def bind(path: Path, lines: int, seed: int = 43, ai_share: float = 0.03) -> Path
                         ],
                         n,
                     ),
-                    "a": rng.integers(0, 8, n),
-                    "b": rng.integers(0, 256, n),
-                    "c": rng.integers(1, 255, n),
+                    "a": rng.integers(0, 2, n),  # about 3,000 clients, as in a mid-sized network
+                    "b": rng.integers(0, 12, n),
+                    "c": rng.integers(1, 126, n),
                     "port": rng.integers(1024, 65535, n),
                     "host": hosts,
                     "qtype": _choice(rng, ["A", "A", "AAAA", "HTTPS"], n),
