@@ -325,7 +325,7 @@ class _FileRun:
         done = 0
         total = _size(self.source)
         for chunk_len, res in self.scanner.results(
-            self.parser, iter_chunks(stream, self.source.path)
+            self.parser, iter_chunks(stream, self.source.path, record_end=self.parser.record_end)
         ):
             st.lines += res.lines
             st.latin1_lines += res.latin1

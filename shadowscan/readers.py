@@ -200,14 +200,20 @@ class _Decompressed(io.RawIOBase):
             super().close()
 
 
-def iter_chunks(stream: IO[bytes], path: str, chunk_size: int | None = None) -> Iterator[Chunk]:
+def iter_chunks(
+    stream: IO[bytes], path: str, chunk_size: int | None = None, record_end: bytes | None = None
+) -> Iterator[Chunk]:
     """Yield chunks of whole lines (the last one may lack its newline).
 
     Each chunk is a fresh ``bytearray`` filled by ``readinto`` (one copy from the OS), so
-    worker threads can hold on to it while the next one is read.
+    worker threads can hold on to it while the next one is read. With ``record_end``
+    (``b"</Event>"`` for multi-line XML records), a chunk ends after the last line that
+    closes a record, so no record is split between chunks; a block with no such line is
+    cut at a line break as usual.
     """
     chunk_size = chunk_size or CHUNK_SIZE
     tail = b""
+    seen_records = False
     while True:
         block = bytearray(len(tail) + chunk_size)
         block[: len(tail)] = tail
@@ -223,6 +229,15 @@ def iter_chunks(stream: IO[bytes], path: str, chunk_size: int | None = None) -> 
             return
         filled = len(tail) + got
         cut = block.rfind(b"\n", 0, filled)
+        if record_end is not None and got == chunk_size:  # not the end of the input
+            closing = block.rfind(record_end, 0, filled)
+            if closing >= 0:
+                seen_records = True
+                line_end = block.find(b"\n", closing)
+                cut = line_end if 0 <= line_end < filled else cut
+            elif (seen_records or _opens_record(block, record_end)) and filled < 64 * chunk_size:
+                tail = bytes(block[:filled])  # inside a long record: read on
+                continue
         if cut < 0:
             tail = bytes(block[:filled])
             if len(tail) > 64 * chunk_size:
@@ -233,6 +248,13 @@ def iter_chunks(stream: IO[bytes], path: str, chunk_size: int | None = None) -> 
         tail = bytes(block[cut + 1 : filled])
         del block[cut + 1 :]
         yield block
+
+
+def _opens_record(block: bytearray, record_end: bytes) -> bool:
+    """For an XML closing tag (``</Event>``), whether ``block`` opens such an element."""
+    if not record_end.startswith(b"</"):
+        return False
+    return block.find(b"<" + record_end[2:].rstrip(b">")) >= 0
 
 
 def _read_into(stream: IO[bytes], view: memoryview) -> int:

@@ -81,6 +81,9 @@ class Parser(ABC):
     #: write ``(7)chatgpt(3)com(0)``), so the literal prefilter would miss it: every line
     #: is then fully parsed (still in parallel when ``stateless``).
     prefilterable: ClassVar[bool] = True
+    #: For formats whose records span lines (Sysmon event XML): the bytes that close a
+    #: record. Chunks are then cut after a closing line, so no record is split.
+    record_end: ClassVar[bytes | None] = None
     #: Regex for lines to skip as headers/comments (counted as skipped, not unparsed).
     skip_pattern: ClassVar[str | None] = r"^\s*$"
     #: Higher wins when two parsers recognise a file equally well (specific beats generic).

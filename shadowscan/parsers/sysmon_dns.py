@@ -22,9 +22,8 @@ Lines of an XML record are gathered up to ``</Event>`` (so the parser is statefu
 keeps an open record across batches). The record's first line carries the event
 (``line_no``) and counts as parsed; its other lines are skipped. ``<?xml ...?>`` and
 ``<Events>`` wrapper lines are skipped; a record that never closes is unparsed
-(``incomplete XML event``). Note: a record cut by the engine's chunk boundary (files over
-4 MiB) is reported unparsed in the first chunk and still becomes an event, attributed to
-the first line of the next chunk (the engine has no end-of-input call for parsers).
+(``incomplete XML event``). ``record_end`` makes the engine cut its chunks after a line
+that closes a record, so a record is never split between chunks.
 
 **Mapping.** ``QueryName`` -> ``host``; ``Image`` -> ``process`` (null for ``<unknown
 process>``); ``User`` -> ``user``; ``UtcTime`` (UTC) -> ``ts`` (else ``@timestamp`` /
@@ -174,6 +173,7 @@ class _Open:
 
 @PARSERS.register("sysmon_dns")
 class SysmonDnsParser(Parser):
+    record_end = b"</Event>"
     name = "sysmon_dns"
     log_type = "dns"
     summary = "Sysmon Event ID 22 (DNS query by process and user) as JSON lines (Winlogbeat, NXLog, evtx_dump, Wazuh) or event XML (one line or pretty-printed)."

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -342,3 +344,24 @@ def test_batch_boundaries_do_not_lose_records(lines: list[str], at: int) -> None
     key = ("host", "ts", "user", "dns_answers", "sysmon_dns_computer")
     assert [tuple(r[k] for k in key) for r in split] == [tuple(r[k] for k in key) for r in whole]
     assert all(r["host"] is not None for r in whole)
+
+
+def test_records_are_never_split_between_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pretty-printed XML over many small chunks: every record parses, nothing unparsed."""
+    import shadowscan.readers as readers
+    from shadowscan.api import parse_files
+
+    sample = (
+        Path(__file__).resolve().parents[2] / "sample_logs" / "sysmon_dns" / "sysmon-pretty.xml"
+    )
+    text = sample.read_text(encoding="utf-8")
+    big = tmp_path / "big.xml"
+    big.write_text(text * 40, encoding="utf-8")
+    _, one_chunk = parse_files([str(sample)], log_format="sysmon_dns")
+    monkeypatch.setattr(readers, "CHUNK_SIZE", 700)  # far smaller than a record group
+    _, many = parse_files([str(big)], log_format="sysmon_dns")
+    f, g = one_chunk.files[0], many.files[0]
+    assert g.unparsed_total == 40 * f.unparsed_total
+    assert g.parsed == 40 * f.parsed
