@@ -11,6 +11,7 @@ Python caller can do too::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,10 @@ from shadowscan.errors import UsageError
 from shadowscan.findings import finalise, merge_partials
 from shadowscan.match import Matcher
 from shadowscan.parsers import PARSERS
-from shadowscan.readers import head_lines, open_binary, read_head, resolve_inputs
+from shadowscan.readers import InputSource, head_lines, open_binary, read_head, resolve_inputs
 from shadowscan.schema import EVENT_SCHEMA
 from shadowscan.signatures import Catalogue, load_catalogue
-from shadowscan.stats import ScanStats
+from shadowscan.stats import FileStats, ScanStats
 
 
 @dataclass
@@ -88,12 +89,20 @@ def scan(
     )
     frames: list[pl.DataFrame] = []
     partials: list[pl.DataFrame] = []
-    for source in resolve_inputs(paths):
-        result = scanner.scan(source, progress)
+    sources = resolve_inputs(paths)
+    file_stats: dict[int, FileStats] = {}
+    for i in dns_first(sources, log_format):
+        result = scanner.scan(sources[i], progress)
         frames.extend(result.events)
         if result.partials is not None:
             partials.append(result.partials)
-        stats.files.append(result.stats)
+        file_stats[i] = result.stats
+        if result.learned is not None and result.learned.height:
+            # Connections in the files still to come can now be matched by these addresses.
+            matcher.learn(result.learned)
+            if prefilter:
+                scanner.prefilter = matcher.prefilter()
+    stats.files.extend(file_stats[i] for i in sorted(file_stats))
     events = pl.concat(frames, how="diagonal_relaxed") if frames else empty_matches()
     findings = finalise(merge_partials(partials))
     stats.findings = findings.height
@@ -132,6 +141,36 @@ def parse_files(
         pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=EVENT_SCHEMA)
     )
     return events, stats
+
+
+def dns_first(sources: Sequence[InputSource], log_format: str) -> list[int]:
+    """Indices of ``sources`` with DNS logs first (in their order), then the rest.
+
+    DNS answers teach which addresses AI hosts resolved to; reading them first lets
+    firewall and flow logs, which carry only addresses, be matched by them.
+    """
+
+    def is_dns(source: InputSource) -> bool:
+        if log_format != "auto":
+            return PARSERS.get(log_format).log_type == "dns"
+        if source.is_stdin:
+            return False
+        stream = open_binary(source)
+        try:
+            head = read_head(stream, source.path)
+        finally:
+            stream.close()
+        fmt = detect_lines(head_lines(head)).format
+        if fmt is None:
+            return False
+        # Mixed formats (Suricata EVE) count as DNS when their head carries DNS events.
+        return PARSERS.get(fmt).log_type == "dns" or bool(_DNS_EVENT.search(head))
+
+    flags = [is_dns(s) for s in sources]
+    return [i for i, f in enumerate(flags) if f] + [i for i, f in enumerate(flags) if not f]
+
+
+_DNS_EVENT = re.compile(rb'"event_type"\s*:\s*"dns"')
 
 
 def _mapping_format(log_format: str, mapping: str | Path | None) -> tuple[str, object]:

@@ -37,7 +37,7 @@ from shadowscan.readers import (
     read_head,
     rewind_with,
 )
-from shadowscan.schema import MATCH_SCHEMA, conform
+from shadowscan.schema import MATCH_SCHEMA, UTC_TS, conform
 from shadowscan.stats import SAMPLE_LINES, FileStats
 
 ProgressCallback = Callable[[str, int, int | None], None]
@@ -71,6 +71,8 @@ class FileResult:
     events: list[pl.DataFrame]
     partials: pl.DataFrame | None
     stats: FileStats
+    #: Addresses matched DNS answers returned (``client, address, service_id, host, ts``).
+    learned: pl.DataFrame | None = None
 
 
 @dataclass
@@ -272,6 +274,7 @@ class _FileRun:
         self.scanner, self.parser, self.source, self.stats = scanner, parser, source, stats
         self.frames: list[pl.DataFrame] = []
         self.partials: list[pl.DataFrame] = []
+        self.learned: list[pl.DataFrame] = []
         self.first_bad: tuple[int, str] | None = None
         self.pending: list[pl.DataFrame] = []
         self.pending_rows = 0
@@ -301,6 +304,7 @@ class _FileRun:
             if not opts.keep_unmatched:
                 st.matched += res.events.height
                 self.partials.append(partial(res.events))
+                self.learned.append(learned_answers(res.events))
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]
 
@@ -354,7 +358,36 @@ class _FileRun:
                 f"{self.source.path}: no line parses as {self.parser.name} ({st.unparsed_total:,} tried); "
                 f"line {line_no}: {text[:160]!r}. Check --log-format, or run `shadowscan detect {self.source.path}`"
             )
-        return FileResult(self.frames, merge_partials(self.partials) if self.partials else None, st)
+        learned = pl.concat(self.learned) if self.learned else None
+        partials = merge_partials(self.partials) if self.partials else None
+        return FileResult(self.frames, partials, st, learned)
+
+
+def learned_answers(events: pl.DataFrame) -> pl.DataFrame:
+    """The addresses that matched DNS events resolved to, one row per (client, address)."""
+    schema = {
+        "client": pl.String(),
+        "address": pl.String(),
+        "service_id": pl.String(),
+        "host": pl.String(),
+        "ts": UTC_TS,
+    }
+    if "dns_answers" not in events.columns:
+        return pl.DataFrame(schema=schema)
+    rows = events.filter(
+        (pl.col("log_type") == "dns") & pl.col("dns_answers").is_not_null()
+    ).select(
+        pl.col("src_ip").alias("client"),
+        pl.col("dns_answers").alias("address"),
+        "service_id",
+        "host",
+        "ts",
+    )
+    rows = rows.explode("address").filter(
+        pl.col("address").str.contains(r"^(?:\d{1,3}\.){3}\d{1,3}$|^[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*$")
+        & pl.col("ts").is_not_null()
+    )
+    return rows.select(pl.col(n).cast(t) for n, t in schema.items())
 
 
 def _compression(source: InputSource) -> str | None:

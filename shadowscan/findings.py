@@ -32,6 +32,7 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "last_seen": UTC_TS,
     "requests": pl.UInt64(),
     "queries": pl.UInt64(),
+    "blocked": pl.UInt64(),
     "bytes_out": pl.Int64(),
     "bytes_out_known": pl.UInt64(),
     "bytes_in": pl.Int64(),
@@ -75,6 +76,7 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("ts").max().alias("last_seen"),
         (~is_dns).sum().cast(pl.UInt64).alias("requests"),
         (is_dns & ~repeat).sum().cast(pl.UInt64).alias("queries"),
+        ((pl.col("action") == "blocked") & ~repeat).sum().cast(pl.UInt64).alias("blocked"),
         pl.col("bytes_out").sum().alias("bytes_out"),
         pl.col("bytes_out").is_not_null().sum().cast(pl.UInt64).alias("bytes_out_known"),
         pl.col("bytes_in").sum().alias("bytes_in"),
@@ -106,6 +108,7 @@ def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
         pl.col("last_seen").max(),
         pl.col("requests").sum(),
         pl.col("queries").sum(),
+        pl.col("blocked").sum(),
         pl.col("bytes_out").sum(),
         pl.col("bytes_out_known").sum(),
         pl.col("bytes_in").sum(),
@@ -133,6 +136,7 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
         pl.col("day").drop_nulls().n_unique().cast(pl.UInt32).alias("active_days"),
         pl.col("requests").sum(),
         pl.col("queries").sum(),
+        pl.col("blocked").sum(),
         pl.when(pl.col("bytes_out_known").sum() > 0)
         .then(pl.col("bytes_out").sum())
         .otherwise(None)

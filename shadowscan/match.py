@@ -10,6 +10,7 @@ do not match ``chatgpt.com``.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import ipaddress
 import re
 import threading
@@ -103,6 +104,8 @@ class Matcher:
         self._host_cache: dict[str, Rule | None] = {}
         self._lock = threading.Lock()
         self._prefilter: Prefilter | None = None
+        #: Addresses AI hosts resolved to in this network (from DNS answers), per client.
+        self._learned: pl.DataFrame | None = None
 
     # --- single values ------------------------------------------------------------------
 
@@ -197,6 +200,7 @@ class Matcher:
             self._by_values(idx, "host", hosts, self.match_host),
             self._by_values(idx, "app", None, lambda a: self._app.get(a.lower())),
             self._by_values(idx, "user_agent", None, self.match_user_agent) if self._ua else None,
+            self._by_learned(idx) if self._learned is not None else None,
             self._by_ip(idx) if self._ip else None,
         ]
         found = [p for p in parts if p is not None and p.height]
@@ -300,6 +304,47 @@ class Matcher:
         table = pl.concat(hits).unique(subset="dst_ip", keep="first", maintain_order=True)
         return idx.join(table, on="dst_ip").select("_row", *self._RULE_COLUMNS)
 
+    # --- DNS-learned addresses ---------------------------------------------------------
+
+    def learn(self, answers: pl.DataFrame) -> None:
+        """Remember ``answers`` (``client, address, service_id, host, ts``) from DNS events, so
+        later connections to those addresses can be attributed (see :meth:`_by_learned`)."""
+        if answers.is_empty():
+            return
+        with self._lock:
+            both = [answers] if self._learned is None else [self._learned, answers]
+            self._learned = pl.concat(both, how="vertical_relaxed").unique()
+            self._prefilter = None  # the new addresses must reach the line prefilter
+
+    def _by_learned(self, idx: pl.DataFrame) -> pl.DataFrame | None:
+        """A connection with no name (firewall, flow) to an address that an AI host resolved
+        to for the same client (or, for answers logged without a client, for anyone) within
+        ``LEARNED_WINDOW`` before it."""
+        learned = self._learned
+        if learned is None or "dst_ip" not in idx.columns:
+            return None
+        cand = idx.filter(
+            pl.col("host").is_null() & pl.col("dst_ip").is_in(learned["address"].implode())
+        ).select("_row", "src_ip", "dst_ip", "ts")
+        if cand.is_empty():
+            return None
+        joined = cand.join(learned, left_on="dst_ip", right_on="address").filter(
+            (pl.col("client").is_null() | (pl.col("client") == pl.col("src_ip")))
+            & (pl.col("ts_right") <= pl.col("ts"))
+            & (pl.col("ts") - pl.col("ts_right") <= LEARNED_WINDOW)
+        )
+        if joined.is_empty():
+            return None
+        best = joined.sort(["_row", "ts_right"], descending=[False, True]).unique(
+            subset="_row", keep="first", maintain_order=True
+        )
+        return best.select(
+            "_row",
+            "service_id",
+            pl.format("dns-answer:{}", "host").alias("match_rule"),
+            pl.lit("medium").alias("confidence"),
+        )
+
     def _models(self, out: pl.DataFrame) -> pl.DataFrame:
         """The model an API call names in its path, for services that declare ``model_path``."""
         if not self._model_paths or "url" not in out.columns:
@@ -335,6 +380,8 @@ class Matcher:
                 lits.add(longest_piece(p.partition("/")[0]))
             lits.update(a for a in svc.app_ids)
             lits.update(svc.user_agents)
+        if self._learned is not None:
+            lits.update(self._learned["address"].unique().to_list())
             for cidr in svc.ip_ranges:
                 lits.update(_ip_literals(ipaddress.ip_network(cidr)))
         extra = set()
@@ -346,6 +393,10 @@ class Matcher:
 
 
 _MISSING = object()
+
+#: How long after a DNS answer a connection to one of its addresses is attributed to the
+#: queried AI host: clients cache answers and keep connections open for a while.
+LEARNED_WINDOW = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)

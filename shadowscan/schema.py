@@ -135,6 +135,11 @@ FINDING_FIELDS: tuple[Field, ...] = (
         "Matched DNS lookups, a lookup burst (identical queries in the same minute) counted once.",
     ),
     Field(
+        "blocked",
+        pl.UInt64(),
+        "Of those requests and queries, how many the device blocked: a blocked attempt is still demand for the service.",
+    ),
+    Field(
         "bytes_out", pl.Int64(), "Sum of bytes sent to the service (null when no source logged it)."
     ),
     Field("bytes_in", pl.Int64(), "Sum of bytes received from the service."),

@@ -51,6 +51,22 @@ EXPECTED: dict[str, dict[str, str]] = {
         "zscaler_nss_dns": "zscaler_nss_dns",
         "cloudflare_gateway_dns": "cloudflare_gateway_dns",
     },
+    "firewall": {
+        "panos": "panos",
+        "fortigate": "fortigate",
+        "cisco_asa": "cisco_asa",
+        "checkpoint": "checkpoint",
+        "juniper_srx": "juniper_srx",
+        "azure_firewall": "azure_firewall",
+        "meraki_flows": "meraki_flows",
+        "iptables": "iptables",
+        "pfsense_filterlog": "pfsense_filterlog",
+    },
+    "flow": {
+        "suricata_eve": "suricata_eve",
+        "vpcflow": "vpcflow",
+        "zeek_conn": "zeek_conn",
+    },
 }
 
 NOT_LOGS = ("-expected.json", "parser.assert", "LICENSE", ".md")

@@ -31,6 +31,8 @@ _FINDING_COLUMNS: tuple[Column, ...] = (
     ("Service", lambda r: r["service"]),
     ("Category", lambda r: r["category"]),
     ("Requests", lambda r: f"{r['requests']:,}"),
+    ("Queries", lambda r: f"{r['queries']:,}"),
+    ("Blocked", lambda r: f"{r['blocked']:,}"),
     ("Sent", lambda r: human_bytes(r["bytes_out"])),
     ("Received", lambda r: human_bytes(r["bytes_in"])),
     ("Days", lambda r: str(r["active_days"])),
@@ -71,7 +73,9 @@ class TableSink(Sink):
             table.add_column(
                 header,
                 overflow="fold",
-                justify="right" if header in {"Requests", "Sent", "Received", "Days"} else "left",
+                justify="right"
+                if header in {"Requests", "Queries", "Blocked", "Sent", "Received", "Days"}
+                else "left",
             )
         for row in frame.iter_rows(named=True):
             table.add_row(*(str(get(row)) for _, get in columns))
