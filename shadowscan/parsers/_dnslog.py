@@ -1,7 +1,8 @@
 """Pieces shared by the resolver text-log formats (``bind``, ``infoblox_bind``, ``unbound``,
-``dnsmasq``, ``pihole``): query-type and response-code names, the outcome rule, address
-patterns, and :func:`not_prefixed`, which builds the "any other message of this daemon"
-skip patterns without look-ahead.
+``dnsmasq``, ``pihole``): how they write query types, response codes and answers, when a
+query counts as answered (the code tables are in :mod:`._dns_codes`), address patterns,
+and :func:`not_prefixed`, which builds the "any other message of this daemon" skip
+patterns without look-ahead.
 
 Resolver logs mix lookups with informational messages (start-up, zone loads, DHCP,
 statistics). Those are counted as skipped, but a line that *starts like* a lookup and
@@ -17,69 +18,15 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
-#: DNS RR type numbers -> names (IANA). Formats write unknown types as ``TYPE65``
-#: (BIND, Unbound) or ``type=65`` (older dnsmasq).
-QTYPES: dict[str, str] = {
-    "1": "A",
-    "2": "NS",
-    "5": "CNAME",
-    "6": "SOA",
-    "12": "PTR",
-    "13": "HINFO",
-    "15": "MX",
-    "16": "TXT",
-    "17": "RP",
-    "18": "AFSDB",
-    "24": "SIG",
-    "25": "KEY",
-    "28": "AAAA",
-    "29": "LOC",
-    "33": "SRV",
-    "35": "NAPTR",
-    "37": "CERT",
-    "39": "DNAME",
-    "41": "OPT",
-    "43": "DS",
-    "44": "SSHFP",
-    "46": "RRSIG",
-    "47": "NSEC",
-    "48": "DNSKEY",
-    "50": "NSEC3",
-    "51": "NSEC3PARAM",
-    "52": "TLSA",
-    "59": "CDS",
-    "60": "CDNSKEY",
-    "64": "SVCB",
-    "65": "HTTPS",
-    "99": "SPF",
-    "249": "TKEY",
-    "250": "TSIG",
-    "251": "IXFR",
-    "252": "AXFR",
-    "255": "ANY",
-    "256": "URI",
-    "257": "CAA",
-}
-
-#: Response code names as resolvers print them.
-RCODE_NAMES = (
-    "NOERROR",
-    "FORMERR",
-    "SERVFAIL",
-    "NXDOMAIN",
-    "NOTIMP",
-    "REFUSED",
-    "YXDOMAIN",
-    "YXRRSET",
-    "NXRRSET",
-    "NOTAUTH",
-    "NOTZONE",
-    "BADVERS",
-    "BADCOOKIE",
+from shadowscan.parsers._dns_codes import (
+    RCODE_NAMES,
+    nonempty_list,
+    outcome_action,
+    qtype_lookup,
+    refused_or_sinkholed,
 )
 
-#: Answers that mean "sinkholed" (a blocklist answer) rather than resolved.
-SINKHOLES = ("0.0.0.0", "::", "::ffff:0.0.0.0")
+_RCODE_NAMES = sorted(RCODE_NAMES)
 
 IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
 #: IPv6 (at least one colon), optionally with a zone id (``fe80::1%eth0``).
@@ -92,31 +39,27 @@ ISO_TS = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 OPENWRT_TS = r"[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d{1,2} \d{2}:\d{2}:\d{2} \d{4}"
 
 
-def qtype_expr(raw: pl.Expr) -> pl.Expr:
-    """Query type name: ``aaaa`` -> ``AAAA``, ``TYPE65``/``type=65``/``65`` -> ``HTTPS``;
-    unknown numbers become ``TYPE<n>`` (RFC 3597)."""
+def resolver_qtype_expr(raw: pl.Expr) -> pl.Expr:
+    """Query type name as resolvers log it: ``aaaa`` -> ``AAAA``, ``TYPE65``/``type=65``/``65``
+    -> ``HTTPS``; unknown numbers become ``TYPE<n>`` (RFC 3597); empty is null (``-`` is
+    kept, unlike :func:`._dns_codes.qtype_expr`)."""
     s = raw.str.strip_chars().str.to_uppercase()
     s = pl.when(s == "").then(None).otherwise(s)
     num = s.str.extract(r"^(?:TYPE=?)?(\d{1,5})$", 1)
-    return pl.coalesce(
-        num.replace_strict(QTYPES, default=None, return_dtype=pl.String),
-        pl.when(num.is_not_null()).then(pl.concat_str([pl.lit("TYPE"), num])),
-        s,
-    )
+    return qtype_lookup(num, s)
 
 
 def rcode_name(raw: pl.Expr) -> pl.Expr:
-    """The value when it is a response code name, else null."""
+    """The value when it is a response code name (:data:`._dns_codes.RCODE_NAMES`), else null."""
     s = raw.str.strip_chars().str.to_uppercase()
-    return pl.when(s.is_in(RCODE_NAMES)).then(s).otherwise(pl.lit(None, pl.String))
+    return pl.when(s.is_in(_RCODE_NAMES)).then(s).otherwise(pl.lit(None, pl.String))
 
 
-def answers_or_null(answers: pl.Expr) -> pl.Expr:
-    """Answer list cleaned (lower case, no trailing dot, empty items dropped); null when empty."""
-    dtype = pl.List(pl.String())
+def resolver_answers_or_null(answers: pl.Expr) -> pl.Expr:
+    """Answer list cleaned as resolvers' answers are compared: lower case, no trailing dot,
+    empty items dropped; null when empty."""
     item = pl.element().str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
-    cleaned = answers.cast(dtype).list.eval(item.filter(item != ""))
-    return pl.when(cleaned.list.len() > 0).then(cleaned).otherwise(pl.lit(None, dtype))
+    return nonempty_list(answers.cast(pl.List(pl.String())), item)
 
 
 def single_address(value: pl.Expr) -> pl.Expr:
@@ -129,28 +72,17 @@ def single_address(value: pl.Expr) -> pl.Expr:
     )
 
 
-def sinkholed(answers: pl.Expr) -> pl.Expr:
-    """True where every answer is an unspecified address (``0.0.0.0``, ``::``)."""
-    items = answers.cast(pl.List(pl.String()))
-    return (
-        (items.list.len() > 0) & items.list.eval(pl.element().is_in(SINKHOLES)).list.all()
-    ).fill_null(False)
-
-
-def dns_action(rcode: pl.Expr, answers: pl.Expr, blocked: pl.Expr | None = None) -> pl.Expr:
-    """``blocked`` for REFUSED, sinkholed answers and the format's own policy signal
-    (``blocked``: denied, RPZ-rewritten, rate-limited...); ``allowed`` for any other line
-    with a response code or answer; else ``unknown`` (a query whose outcome the line does
-    not tell)."""
-    is_blocked = (rcode == "REFUSED").fill_null(False) | sinkholed(answers)
-    if blocked is not None:
-        is_blocked = is_blocked | blocked.fill_null(False)
-    return (
-        pl.when(is_blocked)
-        .then(pl.lit("blocked"))
-        .when(rcode.is_not_null() | answers.is_not_null())
-        .then(pl.lit("allowed"))
-        .otherwise(pl.lit("unknown"))
+def rcode_or_answers_action(
+    rcode: pl.Expr, answers: pl.Expr, blocked: pl.Expr | None = None
+) -> pl.Expr:
+    """The action of the resolver logs: ``blocked`` for REFUSED, sinkholed answers and the
+    format's own policy signal (``blocked``: denied, RPZ-rewritten, rate-limited...);
+    ``allowed`` for any other line with a response code *or* an answer (unlike
+    :func:`._dns_codes.rcode_action`, an answer alone counts); else ``unknown`` (a query
+    whose outcome the line does not tell)."""
+    return outcome_action(
+        refused_or_sinkholed(rcode, answers, blocked),
+        rcode.is_not_null() | answers.is_not_null(),
     )
 
 

@@ -55,12 +55,12 @@ from shadowscan.parsers._dnslog import (
     IP,
     ISO_TS,
     SYSLOG_TS,
-    answers_or_null,
-    dns_action,
     lit,
     not_prefixed,
-    qtype_expr,
     rcode_name,
+    rcode_or_answers_action,
+    resolver_answers_or_null,
+    resolver_qtype_expr,
     words,
 )
 from shadowscan.parsers.base import ParsedBatch, Sniff, not_matching, to_int
@@ -313,7 +313,7 @@ def parse_named(
             cef_msg.str.extract(r"\srewrite\s+(\S+)", 1),
             "cname",
         ).alias("_name"),
-        qtype_expr(
+        resolver_qtype_expr(
             pl.coalesce(
                 "q_type",
                 "i_type",
@@ -335,7 +335,7 @@ def parse_named(
             ).then(pl.lit("NXDOMAIN")),
             pl.when(c("c_policy").str.to_uppercase() == "NXDOMAIN").then(pl.lit("NXDOMAIN")),
         ).alias("dns_rcode"),
-        answers_or_null(
+        resolver_answers_or_null(
             c("i_answers")
             .str.extract_all(r"\S+ \d+ (?:IN|CH|HS) (?:A|AAAA|CNAME) [^;\s]+")
             .list.eval(pl.element().str.extract(r"(\S+)$", 1))
@@ -361,7 +361,7 @@ def parse_named(
             | (c("c_ext").is_not_null() & (c("c_policy").str.to_uppercase() == "PASSTHRU"))
         ).alias("_passed"),
     )
-    action = dns_action(c("dns_rcode"), c("dns_answers"), c("_blocked"))
+    action = rcode_or_answers_action(c("dns_rcode"), c("dns_answers"), c("_blocked"))
     local = strptime_ts(c("bts"), "%d-%b-%Y %H:%M:%S%.f", timezone)
     ts = pl.coalesce(
         local,

@@ -27,8 +27,8 @@ from shadowscan.parsers import PARSERS
 from shadowscan.parsers._dns_saas import (
     answers_expr,
     json_string_array,
-    qtype_expr,
-    rcode_expr,
+    saas_qtype_expr,
+    saas_rcode_expr,
 )
 from shadowscan.parsers._swg import JsonGatewayParser, int_value, list_text, no_value
 from shadowscan.parsers.cloudflare_gateway_http import gateway_ts
@@ -130,9 +130,11 @@ class CloudflareGatewayDnsParser(JsonGatewayParser):
             no_value(c("_dst_ip")).alias("dst_ip"),
             _port(c("_dst_port")).alias("dst_port"),
             decision_action(c("_decision_name")).alias("action"),
-            pl.coalesce(qtype_expr(c("_qtype_name")), qtype_expr(c("_qtype"))).alias("dns_qtype"),
+            pl.coalesce(saas_qtype_expr(c("_qtype_name")), saas_qtype_expr(c("_qtype"))).alias(
+                "dns_qtype"
+            ),
             answers_expr(answers).alias("dns_answers"),
-            rcode_expr(c("_rcode")).alias("dns_rcode"),
+            saas_rcode_expr(c("_rcode")).alias("dns_rcode"),
             no_value(c("_device")).alias("cloudflare_gateway_dns_device"),
             list_text(c("_categories")).alias("cloudflare_gateway_dns_categories"),
             c("_decision_name").alias("cloudflare_gateway_dns_decision"),

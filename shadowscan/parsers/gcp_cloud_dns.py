@@ -22,7 +22,8 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_saas import answers_expr, dns_action, qtype_expr, rcode_expr
+from shadowscan.parsers._dns_codes import outcome_action
+from shadowscan.parsers._dns_saas import answers_expr, saas_qtype_expr, saas_rcode_expr
 from shadowscan.parsers._swg import JsonGatewayParser, no_value
 from shadowscan.parsers.common import iso_ts
 
@@ -80,15 +81,15 @@ class GcpCloudDnsParser(JsonGatewayParser):
 
     def events(self, raw: pl.DataFrame) -> pl.DataFrame:
         c = pl.col
-        rcode = rcode_expr(c("_rcode"))
+        rcode = saas_rcode_expr(c("_rcode"))
         return raw.select(
             c("line_no"),
             _ts().alias("ts"),
             no_value(c("_src_ip")).alias("src_ip"),
             host_expr(c("_qname")).alias("host"),
             no_value(c("_dst_ip")).alias("dst_ip"),
-            dns_action(rcode == "REFUSED", rcode.is_not_null()).alias("action"),
-            qtype_expr(c("_qtype")).alias("dns_qtype"),
+            outcome_action(rcode == "REFUSED", rcode.is_not_null()).alias("action"),
+            saas_qtype_expr(c("_qtype")).alias("dns_qtype"),
             answers(c("_rdata")).alias("dns_answers"),
             rcode.alias("dns_rcode"),
             no_value(c("_vm")).alias("gcp_cloud_dns_vm_instance"),

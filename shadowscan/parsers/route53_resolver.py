@@ -22,7 +22,8 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_saas import answers_expr, dns_action, qtype_expr, rcode_expr
+from shadowscan.parsers._dns_codes import outcome_action
+from shadowscan.parsers._dns_saas import answers_expr, saas_qtype_expr, saas_rcode_expr
 from shadowscan.parsers._swg import JsonGatewayParser, int_value, no_value
 from shadowscan.parsers.common import iso_ts
 
@@ -83,7 +84,7 @@ class Route53ResolverParser(JsonGatewayParser):
 
     def events(self, raw: pl.DataFrame) -> pl.DataFrame:
         c = pl.col
-        rcode = rcode_expr(c("_rcode"))
+        rcode = saas_rcode_expr(c("_rcode"))
         fw = no_value(c("_fw_action")).str.to_uppercase()
         return raw.select(
             c("line_no"),
@@ -91,8 +92,10 @@ class Route53ResolverParser(JsonGatewayParser):
             no_value(c("_src_ip")).alias("src_ip"),
             int_value(c("_src_port"), pl.Int32()).alias("src_port"),
             host_expr(c("_qname")).alias("host"),
-            dns_action((fw == "BLOCK") | (rcode == "REFUSED"), rcode.is_not_null()).alias("action"),
-            qtype_expr(c("_qtype")).alias("dns_qtype"),
+            outcome_action((fw == "BLOCK") | (rcode == "REFUSED"), rcode.is_not_null()).alias(
+                "action"
+            ),
+            saas_qtype_expr(c("_qtype")).alias("dns_qtype"),
             answers(c("_answers")).alias("dns_answers"),
             rcode.alias("dns_rcode"),
             no_value(c("_instance")).alias("route53_resolver_instance"),

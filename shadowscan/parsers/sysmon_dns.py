@@ -51,7 +51,7 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_codes import answers_or_null, dns_action, win32_status_rcode
+from shadowscan.parsers._dns_codes import answers_or_null, rcode_action, win32_status_rcode
 from shadowscan.parsers._winevent import event_columns, nonempty, windows_time
 from shadowscan.parsers.base import ParseContext, ParsedBatch, Parser, Sniff
 from shadowscan.parsers.common import json_valid
@@ -133,7 +133,7 @@ def dns_events(rec: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(windows_time(pl.col("_utc"), "UTC"), pl.col("_ts")).alias("ts"),
         nonempty(pl.col("_user")).alias("user"),
         host_expr(nonempty(pl.col("_qname"))).alias("host"),
-        dns_action(rcode, answers).alias("action"),
+        rcode_action(rcode, answers).alias("action"),
         answers.alias("dns_answers"),
         rcode.alias("dns_rcode"),
         pl.lit(False).alias("dns_answer_only"),

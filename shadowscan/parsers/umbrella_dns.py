@@ -30,7 +30,7 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_saas import qtype_expr, rcode_expr
+from shadowscan.parsers._dns_saas import saas_qtype_expr, saas_rcode_expr
 from shadowscan.parsers.base import (
     ParsedBatch,
     Parser,
@@ -88,8 +88,8 @@ class UmbrellaDnsParser(Parser):
             .replace_strict(_ACTIONS, default="unknown", return_dtype=pl.String)
             .fill_null("unknown")
             .alias("action"),
-            qtype_expr(_col(6)).alias("dns_qtype"),
-            rcode_expr(_col(7)).alias("dns_rcode"),
+            saas_qtype_expr(_col(6)).alias("dns_qtype"),
+            saas_rcode_expr(_col(7)).alias("dns_rcode"),
             _col(10).alias("umbrella_dns_identity_type"),
             _col(9).alias("umbrella_dns_categories"),
             _col(4).alias("umbrella_dns_external_ip"),

@@ -34,11 +34,11 @@ from shadowscan.parsers._dnslog import (
     IP,
     ISO_TS,
     SYSLOG_TS,
-    dns_action,
     lit,
     not_prefixed,
-    qtype_expr,
     rcode_name,
+    rcode_or_answers_action,
+    resolver_qtype_expr,
 )
 from shadowscan.parsers.base import ParsedBatch, Parser, not_matching, to_int
 from shadowscan.parsers.common import epoch_ts, iso_ts, syslog_ts
@@ -134,14 +134,14 @@ class UnboundParser(Parser):
             iso_ts(c("iso"), tz),
             epoch_ts(c("epoch")),
         )
-        action = dns_action(c("dns_rcode"), c("dns_answers"), c("_blocked"))
+        action = rcode_or_answers_action(c("dns_rcode"), c("dns_answers"), c("_blocked"))
         events = f.select(
             c("line_no"),
             ts.alias("ts"),
             pl.coalesce(c("ip"), c("la_ip")).alias("src_ip"),
             to_int(pl.coalesce(c("port"), c("la_port")), pl.Int32()).alias("src_port"),
             host_expr(pl.coalesce(c("qname"), c("la_qname"))).alias("host"),
-            qtype_expr(pl.coalesce(c("qtype"), c("la_qtype"))).alias("dns_qtype"),
+            resolver_qtype_expr(pl.coalesce(c("qtype"), c("la_qtype"))).alias("dns_qtype"),
             c("dns_rcode"),
             pl.when(c("lz").is_in(_PASS)).then(pl.lit("allowed")).otherwise(action).alias("action"),
             to_int(c("size")).alias("unbound_reply_size"),

@@ -44,7 +44,7 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_codes import dns_action, qtype_expr, rcode_expr
+from shadowscan.parsers._dns_codes import qtype_expr, rcode_action, rcode_expr
 from shadowscan.parsers._winevent import event_columns, nonempty
 from shadowscan.parsers.base import ParsedBatch, Parser, Sniff, not_matching, split_skipped
 from shadowscan.parsers.common import json_valid
@@ -129,7 +129,7 @@ class WindowsDnsAnalyticalParser(Parser):
         action = (
             pl.when(answer)
             .then(
-                dns_action(
+                rcode_action(
                     rcode,
                     pl.lit(None, pl.List(pl.String)),
                     eid.is_in([258, 259]) & policy.is_not_null(),

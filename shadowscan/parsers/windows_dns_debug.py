@@ -50,7 +50,7 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_codes import dns_action, qtype_expr, rcode_expr
+from shadowscan.parsers._dns_codes import qtype_expr, rcode_action, rcode_expr
 from shadowscan.parsers.base import ParsedBatch, Parser, not_matching, split_skipped
 from shadowscan.schema import UTC_TS
 
@@ -194,7 +194,7 @@ class WindowsDnsDebugParser(Parser):
             ts.alias("ts"),
             pl.col("ip").str.replace(r"%.*$", "").alias("src_ip"),
             decode_name(pl.col("qname")).alias("host"),
-            dns_action(rcode, pl.lit(None, pl.List(pl.String))).alias("action"),
+            rcode_action(rcode, pl.lit(None, pl.List(pl.String))).alias("action"),
             qtype_expr(pl.col("qtype")).alias("dns_qtype"),
             rcode.alias("dns_rcode"),
             answer.alias("dns_answer_only"),

@@ -28,7 +28,7 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_codes import answers_or_null, dns_action, qtype_expr, rcode_expr
+from shadowscan.parsers._dns_codes import answers_or_null, qtype_expr, rcode_action, rcode_expr
 from shadowscan.parsers._zeek import CONN_ID_TYPES, ZeekLog, ZeekTsvParser
 
 
@@ -49,7 +49,7 @@ def dns_events(r: pl.DataFrame) -> pl.DataFrame:
         host_expr(pl.col("query")).alias("host"),
         pl.col("id.resp_h").alias("dst_ip"),
         pl.col("id.resp_p").cast(pl.Int32, strict=False).alias("dst_port"),
-        dns_action(rcode, pl.col("answers")).alias("action"),
+        rcode_action(rcode, pl.col("answers")).alias("action"),
         pl.coalesce(
             qtype_expr(pl.col("qtype_name")), qtype_expr(pl.col("qtype").cast(pl.String))
         ).alias("dns_qtype"),

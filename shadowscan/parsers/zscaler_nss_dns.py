@@ -24,7 +24,8 @@ import polars as pl
 
 from shadowscan.hosts import host_expr
 from shadowscan.parsers import PARSERS
-from shadowscan.parsers._dns_saas import RCODE_NAMES, answers_expr, dns_action, qtype_expr
+from shadowscan.parsers._dns_codes import RCODE_NAMES, outcome_action
+from shadowscan.parsers._dns_saas import answers_expr, saas_qtype_expr
 from shadowscan.parsers._swg import JsonGatewayParser, int_value, no_value
 from shadowscan.parsers.zscaler_nss_web import nss_time
 
@@ -92,9 +93,9 @@ class ZscalerNssDnsParser(JsonGatewayParser):
             host_expr(no_value(c("_qname"))).alias("host"),
             no_value(c("_dst_ip")).alias("dst_ip"),
             int_value(c("_dst_port"), pl.Int32()).alias("dst_port"),
-            dns_action(_has("block"), _has("allow")).alias("action"),
+            outcome_action(_has("block"), _has("allow")).alias("action"),
             no_value(c("_app")).alias("app"),
-            qtype_expr(c("_qtype")).alias("dns_qtype"),
+            saas_qtype_expr(c("_qtype")).alias("dns_qtype"),
             answers_expr(pl.concat_list(no_value(c("_resp")))).alias("dns_answers"),
             pl.when(error.is_in(sorted(RCODE_NAMES))).then(error).alias("dns_rcode"),
             no_value(c("_category")).alias("zscaler_nss_dns_category"),
