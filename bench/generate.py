@@ -172,13 +172,105 @@ def bind(path: Path, lines: int, seed: int = 43, ai_share: float = 0.03) -> Path
     return path
 
 
+#: PAN-OS App-IDs the generator uses; a few name AI applications.
+APP_IDS = [
+    "web-browsing",
+    "ssl",
+    "dns",
+    "google-base",
+    "ms-office365",
+    "slack-base",
+    "zoom",
+    "quic",
+]
+AI_APP_IDS = ["openai-chatgpt", "openai-api", "claude-base", "github-copilot"]
+
+
+def panos(path: Path, lines: int, seed: int = 44, ai_share: float = 0.03) -> Path:
+    """A PAN-OS TRAFFIC log (syslog CSV) with hundreds of thousands of distinct
+    destination addresses, as an internet-facing firewall sees."""
+    rng = np.random.default_rng(seed)
+    batch = 1_000_000
+    start = 1_730_707_200.0
+    with open(path, "wb") as fh:
+        for offset in range(0, lines, batch):
+            n = min(batch, lines - offset)
+            ts = pl.Series(start + (offset + np.arange(n)) * 0.017)
+            stamp = (ts * 1_000_000).cast(pl.Int64).cast(pl.Datetime("us"))
+            is_ai = rng.random(n) < ai_share
+            app = pl.Series(
+                np.where(
+                    is_ai,
+                    _choice(rng, AI_APP_IDS, n).to_numpy(),
+                    _choice(rng, APP_IDS, n).to_numpy(),
+                )
+            )
+            frame = pl.DataFrame(
+                {
+                    "syslog": stamp.dt.strftime("%b %e %H:%M:%S"),
+                    "when": stamp.dt.strftime("%Y/%m/%d %H:%M:%S"),
+                    "a": rng.integers(0, 2, n),
+                    "b": rng.integers(0, 12, n),
+                    "c": rng.integers(1, 126, n),
+                    # ~500,000 distinct destinations
+                    "d1": rng.integers(1, 224, n),
+                    "d2": rng.integers(0, 256, n),
+                    "d3": rng.integers(0, 10, n),
+                    "d4": rng.integers(1, 255, n),
+                    "user": _choice(rng, ["", *[f"corp\\user{i:04d}" for i in range(2000)]], n),
+                    "app": app,
+                    "session": rng.integers(1, 10**7, n),
+                    "sport": rng.integers(1024, 65535, n),
+                    "dport": _choice(rng, ["443", "443", "80", "53"], n),
+                    "proto": _choice(rng, ["tcp", "tcp", "udp"], n),
+                    "action": _choice(rng, ["allow"] * 9 + ["deny"], n),
+                    "sent": rng.integers(60, 200_000, n),
+                    "recv": rng.integers(60, 2_000_000, n),
+                    "elapsed": rng.integers(0, 600, n),
+                }
+            )
+            out = frame.select(
+                pl.format(
+                    "{} PA-3220 1,{},012801012345,TRAFFIC,end,2561,{},10.{}.{}.{},{}.{}.{}.{},203.0.113.5,0.0.0.0,"
+                    "allow-outbound,{},,{},vsys1,trust,untrust,ethernet1/2,ethernet1/1,log-fwd,{},{},1,{},{},0,0,"
+                    "0x400053,{},{},{},{},{},20,{},{},any,0,7350000000000,0x0,10.0.0.0-10.255.255.255,"
+                    "United States,0,10,10",
+                    "syslog",
+                    "when",
+                    "when",
+                    "a",
+                    "b",
+                    "c",
+                    "d1",
+                    "d2",
+                    "d3",
+                    "d4",
+                    "user",
+                    "app",
+                    "when",
+                    "session",
+                    "sport",
+                    "dport",
+                    "proto",
+                    "action",
+                    pl.col("sent") + pl.col("recv"),
+                    "sent",
+                    "recv",
+                    "when",
+                    "elapsed",
+                ).alias("line")
+            )
+            fh.write(("\n".join(out["line"].to_list()) + "\n").encode())
+    return path
+
+
 def main() -> None:
     """``python -m bench.generate squid PATH LINES``: run in a child process so the
     benchmark's parent stays small (a child's peak RSS counts its parent's at fork)."""
     import sys
 
     kind, path, lines = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    {"squid": squid, "bind": bind}[kind](path, lines)
+    {"squid": squid, "bind": bind, "panos": panos}[kind](path, lines)
 
 
 if __name__ == "__main__":
