@@ -380,10 +380,10 @@ class Matcher:
                 lits.add(longest_piece(p.partition("/")[0]))
             lits.update(a for a in svc.app_ids)
             lits.update(svc.user_agents)
-        if self._learned is not None:
-            lits.update(self._learned["address"].unique().to_list())
             for cidr in svc.ip_ranges:
                 lits.update(_ip_literals(ipaddress.ip_network(cidr)))
+        if self._learned is not None:
+            lits.update(self._learned["address"].unique().to_list())
         extra = set()
         for lit in lits:
             if "xn--" in lit:
