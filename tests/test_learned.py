@@ -40,7 +40,7 @@ def _write(tmp_path: Path) -> None:
             ],
         },
     )
-    flow = dict(app_proto="tls", flow={"bytes_toserver": 5000, "bytes_toclient": 90000})
+    flow = {"app_proto": "tls", "flow": {"bytes_toserver": 5000, "bytes_toclient": 90000}}
     flows = [
         _eve(
             "08:00:05",
