@@ -155,6 +155,39 @@ def crowdsec_records(path: Path) -> list[dict[str, str]]:
     return [r for r in records.values() if r.get("datasource_path") == path.name]
 
 
+_RAW = re.compile(
+    r'^results\["s00-raw"\]\["[^"]+"\]\[(?P<idx>\d+)\]\.Evt\.'
+    r'(?:Parsed\["message"\] == "(?P<message>.*)"|Meta\["datasource_path"\] == "(?P<path>[^"]*)")$'
+)
+_FAILED = re.compile(r'^results\["s01-parse"\]\["[^"]+"\]\[(?P<idx>\d+)\]\.Success == false$')
+
+
+def crowdsec_rejects(path: Path) -> list[str]:
+    """Messages of the lines of ``path`` that CrowdSec's ``parser.assert`` expects its parser
+    to reject (``s01-parse ... Success == false``; the message is in the ``s00-raw`` record
+    with the same index): deliberately malformed lines, which must stay unparsed."""
+    assert_file = path.with_name("parser.assert")
+    if not assert_file.exists():
+        return []
+    raw: dict[int, dict[str, str]] = {}
+    failed: set[int] = set()
+    for line in assert_file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if m := _FAILED.match(line):
+            failed.add(int(m["idx"]))
+        elif m := _RAW.match(line):
+            rec = raw.setdefault(int(m["idx"]), {})
+            if m["message"] is not None:
+                rec["message"] = m["message"]
+            else:
+                rec["path"] = m["path"]
+    return [
+        raw[i]["message"]
+        for i in sorted(failed)
+        if i in raw and raw[i].get("path") == path.name and raw[i].get("message")
+    ]
+
+
 def compare_crowdsec(
     path: Path, events: list[dict[str, Any]], records: list[dict[str, str]]
 ) -> list[str]:
@@ -196,6 +229,17 @@ def check_file(path: Path, want: str) -> list[str]:
         return [f"error: {exc}"]
     f = stats.files[0]
     data_lines = f.lines - f.skipped
+    rejects = crowdsec_rejects(path)
+    if rejects:
+        # Lines CrowdSec's parser.assert marks as malformed must be unparsed, and do not
+        # count against the share of parsed lines.
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        bad = {i + 1 for i, ln in enumerate(text) if any(msg in ln for msg in rejects)}
+        unparsed = {n for lines in f.unparsed_lines.values() for n in lines}
+        parsed_bad = sorted(bad - unparsed)
+        if parsed_bad:
+            problems.append(f"lines {parsed_bad} are malformed (parser.assert) but parsed")
+        data_lines -= len(bad & unparsed)
     share = f.parsed / data_lines if data_lines else 1.0
     if share < MIN_PARSED:
         problems.append(

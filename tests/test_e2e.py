@@ -68,3 +68,53 @@ def test_mixed_formats_in_one_directory_are_each_detected(tmp_path: Path) -> Non
     assert readme.unparsed == {"format not recognised": 1}
     assert {"proxy"} == {t for types in result.findings["log_types"] for t in types}
     assert result.findings.height > 5
+
+
+def test_dns_answers_plus_ip_only_firewall_log(tmp_path: Path) -> None:
+    """A BIND-family (Infoblox named) log with answers plus an iptables log with only
+    addresses: connections are attributed to the services resolved just before, with
+    medium confidence; a connection into a published range is low; the rest is nothing."""
+    import os
+
+    dns = tmp_path / "named.log"
+    dns.write_text(
+        "<30>Nov  4 09:00:00 ns1 named[4120]: 04-Nov-2024 09:00:00.120 client 10.20.1.15#50312: UDP: query: "
+        "chatgpt.com IN A response: NOERROR +ED chatgpt.com. 60 IN A 104.18.32.47; chatgpt.com. 60 IN A 172.64.155.209;\n"
+        "<30>Nov  4 09:00:01 ns1 named[4120]: 04-Nov-2024 09:00:01.002 client 10.20.1.22#41877: UDP: query: "
+        "gemini.google.com IN A response: NOERROR +ED gemini.google.com. 300 IN A 142.250.74.110;\n",
+        encoding="utf-8",
+    )
+    fw = tmp_path / "kern.log"
+    rule = "LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT={sport} DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0"
+    lines = [
+        ("09:00:02", "10.20.1.15", "104.18.32.47", 50001),  # resolved 2 s earlier by this client
+        ("09:00:03", "10.20.1.15", "172.64.155.209", 50002),  # the second answer
+        ("09:00:04", "10.20.1.99", "104.18.32.47", 50003),  # another client: not its lookup
+        ("09:00:05", "10.20.1.22", "142.250.74.110", 50004),  # Gemini, for the client that asked
+        ("09:00:06", "10.20.1.30", "160.79.104.10", 50005),  # Anthropic's published range, no DNS
+        ("09:00:07", "10.20.1.30", "93.184.215.14", 50006),  # unrelated
+    ]
+    fw.write_text(
+        "".join(
+            f"Nov  4 {t} gw01 kernel: [81234.5] [UFW ALLOW] IN=eth1 OUT=eth0 SRC={s} DST={d} "
+            + rule.format(sport=p)
+            + "\n"
+            for t, s, d, p in lines
+        ),
+        encoding="utf-8",
+    )
+    when = dt.datetime(2024, 11, 5, tzinfo=dt.UTC).timestamp()  # the files' year for syslog headers
+    for path in (dns, fw):
+        os.utime(path, (when, when))
+    result = scan([str(fw), str(dns)])
+    found = {(r["src_ips"][0], r["service_id"]): r for r in result.findings.to_dicts()}
+    chatgpt = found[("10.20.1.15", "openai-chatgpt")]
+    assert (chatgpt["requests"], chatgpt["queries"], chatgpt["confidence"]) == (2, 1, "medium")
+    assert chatgpt["log_types"] == ["dns", "firewall"]
+    assert found[("10.20.1.22", "google-gemini")]["requests"] == 1
+    anthropic = found[("10.20.1.30", "anthropic-api")]
+    assert anthropic["confidence"] in {"low", "medium"}  # published range: never high
+    assert anthropic["match_rules"] == ["ip:160.79.104.0/23"]
+    assert ("10.20.1.99", "openai-chatgpt") not in found
+    fw_events = result.events.filter(result.events["log_type"] == "firewall")
+    assert sorted(fw_events["src_port"].to_list()) == [50001, 50002, 50004, 50005]
