@@ -14,10 +14,10 @@ SAMPLES = ROOT / "sample_logs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 settings.register_profile(
-    "fast", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "ci", max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(
     os.environ.get("SHADOWSCAN_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "fast")
