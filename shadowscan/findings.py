@@ -45,6 +45,9 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "conf_rank": pl.Int8(),
 }
 
+#: ``<format>_phase`` values of lines that do not close a connection (start, interim).
+OPENING_PHASES = frozenset({"start", "build", "create", "interim", "update"})
+
 _LISTS = ("src_ips", "log_types", "hosts", "match_rules", "models")
 
 
@@ -60,6 +63,15 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
     )
     is_dns = pl.col("log_type") == "dns"
     repeat = pl.col("repeat").fill_null(False) if "repeat" in events.columns else pl.lit(False)
+    # A firewall that logs a session at its start (and in between) and at its end writes
+    # several lines for one connection: only the closing line counts as a request.
+    phases = [c for c in events.columns if c.endswith("_phase")]
+    opening = (
+        pl.coalesce(phases).is_in(list(OPENING_PHASES)).fill_null(False)
+        if phases
+        else pl.lit(False)
+    )
+    repeat = repeat | opening
     keyed = events.with_columns(
         # Traffic without a user is grouped by its source address.
         pl.when(pl.col("user").is_null()).then(pl.col("src_ip")).otherwise(None).alias("_src_key"),
@@ -74,7 +86,7 @@ def partial(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("category").first(),
         pl.col("ts").min().alias("first_seen"),
         pl.col("ts").max().alias("last_seen"),
-        (~is_dns).sum().cast(pl.UInt64).alias("requests"),
+        (~is_dns & ~repeat).sum().cast(pl.UInt64).alias("requests"),
         (is_dns & ~repeat).sum().cast(pl.UInt64).alias("queries"),
         ((pl.col("action") == "blocked") & ~repeat).sum().cast(pl.UInt64).alias("blocked"),
         pl.col("bytes_out").sum().alias("bytes_out"),

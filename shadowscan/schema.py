@@ -127,7 +127,7 @@ FINDING_FIELDS: tuple[Field, ...] = (
     Field(
         "requests",
         pl.UInt64(),
-        "Matched proxy requests and firewall/flow connections (DNS lookups are counted in `queries`, never here).",
+        "Matched proxy requests and firewall/flow connections (DNS lookups are counted in `queries`, never here); a connection logged at its start and its end counts once.",
     ),
     Field(
         "queries",

@@ -118,3 +118,27 @@ def test_dns_answers_plus_ip_only_firewall_log(tmp_path: Path) -> None:
     assert ("10.20.1.99", "openai-chatgpt") not in found
     fw_events = result.events.filter(result.events["log_type"] == "firewall")
     assert sorted(fw_events["src_port"].to_list()) == [50001, 50002, 50004, 50005]
+
+
+def test_a_session_logged_at_start_and_end_counts_once(tmp_path: Path) -> None:
+    """PAN-OS with "log at session start": two lines, one connection."""
+    head = "Nov  4 09:00:{s} PA-3220 1,2024/11/04 09:00:{s},013201001234,TRAFFIC,{phase},2561,2024/11/04 09:00:{s},"
+    body = (
+        "10.20.1.15,104.18.32.47,198.51.100.7,0.0.0.0,allow-genai,corp\\jdoe,,openai-chatgpt,vsys1,trust,untrust,"
+        "ethernet1/2,ethernet1/1,log-fwd,2024/11/04 09:00:{s},4242,1,51234,443,40001,443,0x400053,tcp,allow,"
+        "{total},{sent},{recv},20,2024/11/04 09:00:00,10,any,0,7350000000000,0x0,10.0.0.0-10.255.255.255,United States,0,10,10"
+    )
+    log = tmp_path / "panos.log"
+    log.write_text(
+        (head + body).format(s="00", phase="start", total=0, sent=0, recv=0)
+        + "\n"
+        + (head + body).format(s="40", phase="end", total=53331, sent=5120, recv=48211)
+        + "\n",
+        encoding="utf-8",
+    )
+    (finding,) = scan([str(log)]).findings.to_dicts()
+    assert (finding["service_id"], finding["requests"], finding["bytes_out"]) == (
+        "openai-chatgpt",
+        1,
+        5120,
+    )
