@@ -140,6 +140,13 @@ def csv_fields(lines: pl.Expr) -> pl.Expr:
     )
 
 
+def split_item(i: int, column: str = "_f") -> pl.Expr:
+    """Item ``i`` of a split row (e.g. from :func:`csv_fields`), stripped; null when the
+    row is shorter, or the item empty or ``-``."""
+    item = pl.col(column).list.get(i, null_on_oob=True).str.strip_chars()
+    return pl.when(item.is_in(["-", ""])).then(None).otherwise(item)
+
+
 def kv_value(lines: pl.Expr, key: str, sep: str = "=") -> pl.Expr:
     """The value of ``key`` in ``key=value`` / ``key="quoted value"`` text, or null.
 

@@ -34,11 +34,10 @@ from shadowscan.parsers._dns_saas import saas_qtype_expr, saas_rcode_expr
 from shadowscan.parsers.base import (
     ParsedBatch,
     Parser,
-    dash_to_null,
     not_matching,
     split_skipped,
 )
-from shadowscan.parsers.common import csv_fields, iso_ts
+from shadowscan.parsers.common import csv_fields, iso_ts, split_item
 
 _F = r'"(?:[^"]|"")*"'
 _SEP = r",[ \t]*"
@@ -54,11 +53,6 @@ PATTERN = (
 )
 
 _ACTIONS = {"allowed": "allowed", "blocked": "blocked"}
-
-
-def _col(i: int) -> pl.Expr:
-    """Column ``i`` of the split row, stripped; null when the row is shorter or empty."""
-    return dash_to_null(pl.col("_f").list.get(i, null_on_oob=True).str.strip_chars())
 
 
 @PARSERS.register("umbrella_dns")
@@ -79,19 +73,19 @@ class UmbrellaDnsParser(Parser):
         fields = batch.filter(ok).select(pl.col("line_no"), csv_fields(pl.col("line")).alias("_f"))
         events = fields.select(
             pl.col("line_no"),
-            iso_ts(_col(0), "UTC").alias("ts"),
-            _col(3).alias("src_ip"),
-            _col(1).alias("user"),
-            host_expr(_col(8)).alias("host"),
-            _col(5)
+            iso_ts(split_item(0), "UTC").alias("ts"),
+            split_item(3).alias("src_ip"),
+            split_item(1).alias("user"),
+            host_expr(split_item(8)).alias("host"),
+            split_item(5)
             .str.to_lowercase()
             .replace_strict(_ACTIONS, default="unknown", return_dtype=pl.String)
             .fill_null("unknown")
             .alias("action"),
-            saas_qtype_expr(_col(6)).alias("dns_qtype"),
-            saas_rcode_expr(_col(7)).alias("dns_rcode"),
-            _col(10).alias("umbrella_dns_identity_type"),
-            _col(9).alias("umbrella_dns_categories"),
-            _col(4).alias("umbrella_dns_external_ip"),
+            saas_qtype_expr(split_item(6)).alias("dns_qtype"),
+            saas_rcode_expr(split_item(7)).alias("dns_rcode"),
+            split_item(10).alias("umbrella_dns_identity_type"),
+            split_item(9).alias("umbrella_dns_categories"),
+            split_item(4).alias("umbrella_dns_external_ip"),
         )
         return ParsedBatch(events, not_matching(batch, ok, self.mismatch_reason()), skipped)

@@ -37,12 +37,11 @@ from shadowscan.parsers import PARSERS
 from shadowscan.parsers.base import (
     ParsedBatch,
     Parser,
-    dash_to_null,
     not_matching,
     split_skipped,
     to_int,
 )
-from shadowscan.parsers.common import csv_fields, iso_ts
+from shadowscan.parsers.common import csv_fields, iso_ts, split_item
 
 _F = r'"(?:[^"]|"")*"'
 _SEP = r",[ \t]*"
@@ -57,11 +56,6 @@ PATTERN = (
 )
 
 _ACTIONS = {"ALLOWED": "allowed", "BLOCKED": "blocked"}
-
-
-def _col(i: int) -> pl.Expr:
-    """Column ``i`` of the split row, stripped; null when the row is shorter or empty."""
-    return dash_to_null(pl.col("_f").list.get(i, null_on_oob=True).str.strip_chars())
 
 
 @PARSERS.register("umbrella_proxy")
@@ -81,16 +75,16 @@ class UmbrellaProxyParser(Parser):
         ok = batch["line"].str.contains(PATTERN)
         fields = batch.filter(ok).select(pl.col("line_no"), csv_fields(pl.col("line")).alias("_f"))
         frame = fields.with_columns(
-            url_parts(_col(7)).alias("_u"), _col(25).str.to_uppercase().alias("_method")
+            url_parts(split_item(7)).alias("_u"), split_item(25).str.to_uppercase().alias("_method")
         ).with_columns(host_expr(pl.col("_u").struct.field("host")).alias("host"))
-        verdict = _col(6)
+        verdict = split_item(6)
         events = frame.select(
             pl.col("line_no"),
-            iso_ts(_col(0), "UTC").alias("ts"),
-            _col(1).alias("user"),
-            _col(2).alias("src_ip"),
+            iso_ts(split_item(0), "UTC").alias("ts"),
+            split_item(1).alias("user"),
+            split_item(2).alias("src_ip"),
             pl.col("host"),
-            _col(4).alias("dst_ip"),
+            split_item(4).alias("dst_ip"),
             to_int(pl.col("_u").struct.field("port"), pl.Int32())
             .fill_null(
                 default_port(pl.col("_u").struct.field("scheme"), pl.col("_method") == "CONNECT")
@@ -98,15 +92,15 @@ class UmbrellaProxyParser(Parser):
             .alias("dst_port"),
             url_expr(pl.col("_u"), pl.col("host")).alias("url"),
             pl.col("_method").alias("method"),
-            to_int(_col(10), pl.Int32()).alias("status"),
+            to_int(split_item(10), pl.Int32()).alias("status"),
             verdict.replace_strict(_ACTIONS, default="unknown", return_dtype=pl.String)
             .fill_null("unknown")
             .alias("action"),
-            to_int(_col(11)).alias("bytes_out"),
-            to_int(_col(12)).alias("bytes_in"),
-            _col(9).alias("user_agent"),
-            _col(3).alias("umbrella_proxy_external_ip"),
-            _col(21).alias("umbrella_proxy_identity_type"),
-            _col(15).alias("umbrella_proxy_categories"),
+            to_int(split_item(11)).alias("bytes_out"),
+            to_int(split_item(12)).alias("bytes_in"),
+            split_item(9).alias("user_agent"),
+            split_item(3).alias("umbrella_proxy_external_ip"),
+            split_item(21).alias("umbrella_proxy_identity_type"),
+            split_item(15).alias("umbrella_proxy_categories"),
         )
         return ParsedBatch(events, not_matching(batch, ok, self.mismatch_reason()), skipped)
