@@ -91,8 +91,9 @@ def scan(
     partials: list[pl.DataFrame] = []
     sources = resolve_inputs(paths)
     file_stats: dict[int, FileStats] = {}
-    for i in dns_first(sources, log_format):
-        result = scanner.scan(sources[i], progress)
+    order, detections = dns_first(sources, log_format)
+    for i in order:
+        result = scanner.scan(sources[i], progress, detections.get(i))
         frames.extend(result.events)
         if result.partials is not None:
             partials.append(result.partials)
@@ -143,31 +144,42 @@ def parse_files(
     return events, stats
 
 
-def dns_first(sources: Sequence[InputSource], log_format: str) -> list[int]:
-    """Indices of ``sources`` with DNS logs first (in their order), then the rest.
+def sniff_source(source: InputSource) -> tuple[bytes, Detection]:
+    """The head of ``source`` and the format it is detected as."""
+    stream = open_binary(source)
+    try:
+        head = read_head(stream, source.path)
+    finally:
+        stream.close()
+    return head, detect_lines(head_lines(head))
+
+
+def dns_first(
+    sources: Sequence[InputSource], log_format: str
+) -> tuple[list[int], dict[int, Detection]]:
+    """Indices of ``sources`` with DNS logs first (in their order), then the rest, and the
+    detections made on the way (so that scanning does not sniff the files again).
 
     DNS answers teach which addresses AI hosts resolved to; reading them first lets
     firewall and flow logs, which carry only addresses, be matched by them.
     """
+    detections: dict[int, Detection] = {}
 
-    def is_dns(source: InputSource) -> bool:
+    def is_dns(i: int, source: InputSource) -> bool:
         if log_format != "auto":
             return PARSERS.get(log_format).log_type == "dns"
         if source.is_stdin:
             return False
-        stream = open_binary(source)
-        try:
-            head = read_head(stream, source.path)
-        finally:
-            stream.close()
-        fmt = detect_lines(head_lines(head)).format
+        head, detections[i] = sniff_source(source)
+        fmt = detections[i].format
         if fmt is None:
             return False
         # Mixed formats (Suricata EVE) count as DNS when their head carries DNS events.
         return PARSERS.get(fmt).log_type == "dns" or bool(_DNS_EVENT.search(head))
 
-    flags = [is_dns(s) for s in sources]
-    return [i for i, f in enumerate(flags) if f] + [i for i, f in enumerate(flags) if not f]
+    flags = [is_dns(i, s) for i, s in enumerate(sources)]
+    order = [i for i, f in enumerate(flags) if f] + [i for i, f in enumerate(flags) if not f]
+    return order, detections
 
 
 _DNS_EVENT = re.compile(rb'"event_type"\s*:\s*"dns"')
@@ -194,12 +206,4 @@ def _mapping_format(log_format: str, mapping: str | Path | None) -> tuple[str, o
 
 def detect_files(paths: Sequence[str]) -> list[tuple[str, Detection]]:
     """The detected format of each input, with evidence (what ``shadowscan detect`` prints)."""
-    out = []
-    for source in resolve_inputs(paths):
-        stream = open_binary(source)
-        try:
-            head = read_head(stream, source.path)
-        finally:
-            stream.close()
-        out.append((source.path, detect_lines(head_lines(head))))
-    return out
+    return [(source.path, sniff_source(source)[1]) for source in resolve_inputs(paths)]

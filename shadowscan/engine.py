@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 import polars as pl
 
-from shadowscan.detect import detect_lines
+from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
 from shadowscan.findings import merge_partials, partial
@@ -195,7 +195,14 @@ class FileScanner:
 
     # --- per file -----------------------------------------------------------------------
 
-    def scan(self, source: InputSource, progress: ProgressCallback | None = None) -> FileResult:
+    def scan(
+        self,
+        source: InputSource,
+        progress: ProgressCallback | None = None,
+        detection: Detection | None = None,
+    ) -> FileResult:
+        """Scan one input; ``detection`` is the result of sniffing its head, when the
+        caller already did so (then it is not repeated)."""
         stats = FileStats(path=source.path)
         stream = open_binary(source)
         try:
@@ -203,7 +210,7 @@ class FileScanner:
             stats.compression = _compression(source)
             fmt = self.options.log_format
             if fmt == "auto":
-                detection = detect_lines(head_lines(head))
+                detection = detection or detect_lines(head_lines(head))
                 stats.detection = detection.evidence
                 if detection.format is None:
                     return self._unrecognised(
@@ -327,7 +334,7 @@ class _FileRun:
         st = self.stats
         base = 0
         done = 0
-        total = _size(self.source)
+        total = _size(self.source, st.compression)
         for chunk_len, res in self.scanner.results(
             self.parser, iter_chunks(stream, self.source.path, record_end=self.parser.record_end)
         ):
@@ -397,8 +404,9 @@ def _compression(source: InputSource) -> str | None:
         return compression_of(fh.read(6))
 
 
-def _size(source: InputSource) -> int | None:
-    if source.is_stdin or _compression(source):
+def _size(source: InputSource, compression: str | None) -> int | None:
+    """Bytes to read, for the progress bar (unknown for stdin and compressed files)."""
+    if source.is_stdin or compression:
         return None
     try:
         return os.path.getsize(source.path)
