@@ -23,8 +23,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP) ## Create .venv (if missing) and install shadowscan with its dev tools
 
-demo: install ## Scan sample_logs/ and print the findings
-	$(BIN)/shadowscan scan sample_logs/ --output-format table
+DEMO_IDENTITY = --identity sample_identity/dhcpd_leases/demo-2024.leases \
+	--identity sample_identity/asset_inventory/demo-assets.csv \
+	--identity sample_identity/windows_logon/demo-2024.ndjson \
+	--directory sample_identity/directory/directory_csv/hr-people.csv \
+	--sites sample_identity/sites.csv
+
+demo: install ## Scan sample_logs/, attribute to people, print findings and departments
+	$(BIN)/shadowscan scan sample_logs/ $(DEMO_IDENTITY) --output-format table
+	$(BIN)/shadowscan scan sample_logs/ $(DEMO_IDENTITY) --group-by department --output-format table -q
 
 lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .
@@ -44,7 +51,8 @@ test: lint typecheck signatures pytest ## Lint, type-check, check the signatures
 
 golden: install ## Rewrite the golden files and README schema tables (review the diff!)
 	$(BIN)/python -m tests.readme_tables
-	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py \
+		tests/identity/test_golden_identity.py tests/directory/test_golden_directory.py
 
 bench: install ## Benchmarks: shadowscan against grep on generated logs
 	$(BIN)/python -m bench

@@ -18,14 +18,16 @@ from pathlib import Path
 
 import polars as pl
 
+from shadowscan.attribution import EVIDENCE_WINDOW, METHODS, Attributor, merge_evidence
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
 from shadowscan.errors import UsageError
-from shadowscan.findings import finalise, merge_partials
+from shadowscan.findings import enrich, finalise, merge_partials, settle
 from shadowscan.match import Matcher
 from shadowscan.parsers import PARSERS
+from shadowscan.pseudonymize import Pseudonymizer
 from shadowscan.readers import InputSource, head_lines, open_binary, read_head, resolve_inputs
-from shadowscan.schema import EVENT_SCHEMA
+from shadowscan.schema import ATTRIBUTION_SCHEMA, EVENT_SCHEMA
 from shadowscan.signatures import Catalogue, load_catalogue
 from shadowscan.stats import FileStats, ScanStats
 
@@ -37,6 +39,10 @@ class ScanResult:
     stats: ScanStats
     catalogue: Catalogue
     warnings: list[str] = field(default_factory=list)
+    #: Stretches of time in which several holders claimed one address.
+    conflicts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: True when users (and maybe addresses) were replaced by tokens (``pseudonymise``).
+    pseudonymized: bool = False
 
 
 def build_matcher(signature_dirs: Sequence[str | Path] = ()) -> Matcher:
@@ -58,11 +64,16 @@ def scan(
     dns_suffixes: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     matcher: Matcher | None = None,
+    attributor: Attributor | None = None,
+    evidence_window: dt.timedelta | None = EVIDENCE_WINDOW,
 ) -> ScanResult:
-    """Read ``paths`` (files, directories, globs, ``-``), match, and aggregate findings.
+    """Read ``paths`` (files, directories, globs, ``-``), match, attribute, and aggregate
+    findings.
 
     ``keep_events=False`` keeps only partial aggregates (flat memory on any input size);
-    ``ScanResult.events`` is then empty.
+    ``ScanResult.events`` is then empty. ``attributor`` (:func:`build_attributor`) holds
+    the identity sources, directory and sites; ``evidence_window=None`` stops the logs'
+    own (address, user) pairs from attributing other events.
     """
     log_format, loaded = _mapping_format(log_format, mapping)
     if since is not None and until is not None and since >= until:
@@ -70,6 +81,7 @@ def scan(
             f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})"
         )
     matcher = matcher or build_matcher(signatures)
+    attributor = attributor or Attributor.empty()
     options = ScanOptions(
         log_format=log_format,
         timezone=timezone,
@@ -79,6 +91,8 @@ def scan(
         keep_events=keep_events,
         mapping=loaded,
         dns_suffixes=tuple(dns_suffixes),
+        evidence_window=evidence_window,
+        defer_unnamed=evidence_window is not None or not attributor.bindings.is_empty(),
     )
     if workers is not None:
         options.workers = workers
@@ -89,6 +103,8 @@ def scan(
     )
     frames: list[pl.DataFrame] = []
     partials: list[pl.DataFrame] = []
+    deferred: list[pl.DataFrame] = []
+    evidence: list[pl.DataFrame] = []
     sources = resolve_inputs(paths)
     file_stats: dict[int, FileStats] = {}
     order, detections = dns_first(sources, log_format)
@@ -97,6 +113,10 @@ def scan(
         frames.extend(result.events)
         if result.partials is not None:
             partials.append(result.partials)
+        if result.deferred is not None:
+            deferred.append(result.deferred)
+        if result.evidence is not None:
+            evidence.append(result.evidence)
         file_stats[i] = result.stats
         if result.learned is not None and result.learned.height:
             # Connections in the files still to come can now be matched by these addresses.
@@ -105,9 +125,96 @@ def scan(
                 scanner.prefilter = matcher.prefilter()
     stats.files.extend(file_stats[i] for i in sorted(file_stats))
     events = pl.concat(frames, how="diagonal_relaxed") if frames else empty_matches()
-    findings = finalise(merge_partials(partials))
+    attributor.evidence_window = evidence_window
+    attributor.prepare(merge_evidence(evidence, evidence_window or EVIDENCE_WINDOW))
+    settled = settle(merge_partials(partials), merge_partials(deferred, deferred=True), attributor)
+    findings = enrich(finalise(settled), attributor)
+    if events.height:
+        events = attributor.attribute_events(events.drop(ATTRIBUTION_SCHEMA, strict=False))
     stats.findings = findings.height
-    return ScanResult(findings, events, stats, matcher.catalogue, list(matcher.catalogue.warnings))
+    stats.identity = [f.to_dict() for f in attributor.files]
+    stats.attribution = attribution_summary(findings)
+    warnings = [*matcher.catalogue.warnings, *attributor.warnings]
+    return ScanResult(
+        findings, events, stats, matcher.catalogue, warnings, attributor.conflicts_report()
+    )
+
+
+def build_attributor(
+    identity: Sequence[str] = (),
+    directory: Sequence[str] = (),
+    sites: str | Path | None = None,
+    *,
+    timezone: str = "UTC",
+    lease_time: dt.timedelta = dt.timedelta(hours=12),
+    session_time: dt.timedelta = dt.timedelta(hours=8),
+) -> Attributor:
+    """Load ``--identity``, ``--directory`` and ``--sites`` files for a scan."""
+    from shadowscan.identity.load import load_identity
+
+    data = load_identity(
+        identity, timezone=timezone, lease_time=lease_time, session_time=session_time
+    )
+    people = None
+    if directory:
+        from shadowscan.directory.load import load_directory
+
+        people = load_directory(directory)
+    places = None
+    if sites is not None:
+        from shadowscan.sites import load_sites
+
+        places = load_sites(Path(sites))
+    attributor = Attributor(data.bindings, data.assets, people, places)
+    attributor.files = [*data.files, *(people.files if people is not None else [])]
+    attributor.warnings = list(people.warnings) if people is not None else []
+    return attributor
+
+
+#: Columns that name a person (or their device), per frame, and the token kind for each.
+_PERSONAL = {
+    "user": "user",
+    "log_user": "user",
+    "candidates": "user",
+    "device": "device",
+    "devices": "device",
+}
+_ADDRESSES = {"src_ip": "ip", "src_ips": "ip"}
+
+
+def pseudonymise(result: ScanResult, pseudonymizer: Pseudonymizer, ips: bool = False) -> None:
+    """Replace users and devices (and, with ``ips``, client addresses) by keyed tokens
+    in everything the result will write: findings, events and the conflicts report.
+    Departments, services and counts stay readable."""
+    columns = {**_PERSONAL, **(_ADDRESSES if ips else {})}
+
+    def apply(frame: pl.DataFrame) -> pl.DataFrame:
+        present = {c: k for c, k in columns.items() if c in frame.columns}
+        return pseudonymizer.apply(frame, present) if present and frame.height else frame
+
+    result.findings = apply(result.findings)
+    result.events = apply(result.events)
+    if result.conflicts.height:
+        result.conflicts = pseudonymizer.apply(
+            result.conflicts, {"holders": "user", **({"ip": "ip"} if ips else {})}
+        )
+    if ips:
+        # Subnets and sites would give the addresses back; the department stays.
+        result.findings = result.findings.with_columns(pl.lit(None, pl.String).alias("subnet"))
+    result.pseudonymized = True
+
+
+def attribution_summary(findings: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Requests, lookups and findings by attribution method (the data-quality account)."""
+    out: dict[str, dict[str, int]] = {}
+    for method in METHODS:
+        rows = findings.filter(pl.col("attribution") == method)
+        out[method] = {
+            "findings": rows.height,
+            "requests": int(rows["requests"].sum() or 0),
+            "queries": int(rows["queries"].sum() or 0),
+        }
+    return out
 
 
 def parse_files(

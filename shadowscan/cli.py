@@ -79,6 +79,12 @@ PATHS are files, directories (read recursively), globs or - for stdin; gzip, bz2
   zcat access.log.1.gz | shadowscan scan - --log-format squid --events
 
   shadowscan scan logs/ --stats-json stats.json | jq .service
+
+  shadowscan scan dns/ fw/ --identity dhcpd.leases --identity assets.csv --directory ad.ldif
+
+  shadowscan scan logs/ --directory users.csv --group-by department -F table
+
+  shadowscan scan logs/ --pseudonymize /secure/shadowscan.key --pseudonymize-ips
 """
 
 
@@ -159,6 +165,66 @@ def scan(
     timezone: Annotated[
         str, typer.Option(help="Time zone of logs whose timestamps carry none (syslog headers).")
     ] = "UTC",
+    identity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--identity",
+            "-i",
+            help="Identity source [TYPE:]FILE (repeatable): DHCP leases, logons, VPN sessions, asset inventory; see `shadowscan identity types`.",
+        ),
+    ] = None,
+    directory: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--directory",
+            "-d",
+            help="People directory [TYPE:]FILE (repeatable): CSV, LDIF, Entra ID or Okta JSON; resolves every spelling of a user and gives departments.",
+        ),
+    ] = None,
+    sites: Annotated[
+        Path | None,
+        typer.Option(
+            "--sites", help="CSV cidr,site,department: rolls up traffic nobody could be named for."
+        ),
+    ] = None,
+    lease_time: Annotated[
+        str,
+        typer.Option(
+            help="How long a DHCP lease lasts when the source does not say (a DHCPACK line)."
+        ),
+    ] = "12h",
+    session_time: Annotated[
+        str,
+        typer.Option(
+            help="How long a logon or VPN connect holds its address when no end is logged."
+        ),
+    ] = "8h",
+    evidence_window: Annotated[
+        str,
+        typer.Option(
+            help="A log line naming a user at an address attributes that address this long before and after it; 0 turns it off."
+        ),
+    ] = "15m",
+    group_by: Annotated[
+        str,
+        typer.Option(
+            "--group-by",
+            help="finding (one row per user x service), department (users, requests, bytes out, services per department) or subnet (traffic nobody could be named for).",
+        ),
+    ] = "finding",
+    pseudonymize: Annotated[
+        Path | None,
+        typer.Option(
+            "--pseudonymize",
+            help="Key file (mode 600; make one with `shadowscan keygen`): replace users and devices by keyed tokens in every output.",
+        ),
+    ] = None,
+    pseudonymize_ips: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymize-ips", help="With --pseudonymize, tokenise client addresses too."
+        ),
+    ] = False,
     stats_json: Annotated[
         Path | None,
         typer.Option(
@@ -172,13 +238,35 @@ def scan(
     ] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
 ) -> None:
+    from shadowscan.api import build_attributor, pseudonymise
     from shadowscan.api import scan as run_scan
-    from shadowscan.timeparse import parse_time
+    from shadowscan.rollup import GROUPINGS, rollup
+    from shadowscan.timeparse import parse_duration, parse_time
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
         since_t = parse_time(since, option="--since") if since else None
         until_t = parse_time(until, option="--until") if until else None
+        if group_by not in GROUPINGS:
+            raise UsageError(f"--group-by {group_by!r}: use one of {', '.join(GROUPINGS)}")
+        if events and group_by != "finding":
+            raise UsageError("--events lists events; drop --group-by, or drop --events")
+        if pseudonymize_ips and pseudonymize is None:
+            raise UsageError("--pseudonymize-ips needs --pseudonymize KEYFILE")
+        pseudonymizer = None
+        if pseudonymize is not None:
+            from shadowscan.pseudonymize import Pseudonymizer
+
+            pseudonymizer = Pseudonymizer.from_key_file(pseudonymize)
+        window = parse_duration(evidence_window, option="--evidence-window")
+        attributor = build_attributor(
+            identity or (),
+            directory or (),
+            sites,
+            timezone=timezone,
+            lease_time=parse_duration(lease_time, option="--lease-time"),
+            session_time=parse_duration(session_time, option="--session-time"),
+        )
         with _progress(enabled=progress and stderr.is_terminal and not quiet) as on_progress:
             result = run_scan(
                 paths,
@@ -191,9 +279,14 @@ def scan(
                 mapping=mapping,
                 dns_suffixes=dns_suffix or (),
                 progress=on_progress,
+                attributor=attributor,
+                evidence_window=window if window else None,
             )
-        frame = result.events if events else result.findings
-        _write(frame, sink_name, output, kind="events" if events else "findings")
+        if pseudonymizer is not None:
+            pseudonymise(result, pseudonymizer, ips=pseudonymize_ips)
+        frame = result.events if events else rollup(result.findings, group_by)
+        kind = "events" if events else ("findings" if group_by == "finding" else group_by)
+        _write(frame, sink_name, output, kind=kind)
         if stats_json is not None:
             stats_json.write_text(
                 json.dumps(result.stats.to_dict(), indent=2) + "\n", encoding="utf-8"
@@ -354,6 +447,190 @@ def version() -> None:
 
 
 # --- signatures ---------------------------------------------------------------------------
+
+# --- identity, keygen, reidentify ---------------------------------------------------------
+
+identity_app = typer.Typer(
+    help="Identity sources: the types shadowscan reads, and a check of your files.",
+    no_args_is_help=True,
+)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command(
+    "types",
+    help="""List the identity source types (--identity TYPE:FILE) and directory formats (--directory).
+
+[bold]Example[/]
+
+  shadowscan identity types
+""",
+)
+def identity_types(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
+) -> None:
+    from shadowscan.directory import DIRECTORY_READERS
+    from shadowscan.identity import IDENTITY_READERS
+
+    rows = [(n, r.kind, r.summary) for n, r in IDENTITY_READERS.items()]
+    rows += [(n, "directory", r.summary) for n, r in DIRECTORY_READERS.items()]
+    if as_json:
+        for name, kind, summary in rows:
+            sys.stdout.write(json.dumps({"name": name, "kind": kind, "summary": summary}) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for header in ("Type", "Kind", "Reads"):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(soft_wrap=False).print(table)
+
+
+@identity_app.command(
+    "check",
+    help="""Read identity and directory files and report what they hold: records per file, lines read, ignored and rejected (with line numbers), address conflicts, and directory warnings. Exits 3 when a file cannot be read.
+
+[bold]Examples[/]
+
+  shadowscan identity check --identity dhcpd.leases --identity assets.csv
+
+  shadowscan identity check --directory ad.ldif --json
+""",
+)
+def identity_check(
+    identity: Annotated[
+        list[str] | None,
+        typer.Option("--identity", "-i", help="Identity source [TYPE:]FILE (repeatable)."),
+    ] = None,
+    directory: Annotated[
+        list[str] | None,
+        typer.Option("--directory", "-d", help="People directory [TYPE:]FILE (repeatable)."),
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of timestamps that carry none.")] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.api import build_attributor
+    from shadowscan.outputs.base import records
+
+    with _errors(debug):
+        if not identity and not directory:
+            raise UsageError("give at least one --identity or --directory file")
+        attributor = build_attributor(identity or (), directory or (), timezone=timezone)
+        attributor.prepare()
+        conflicts = attributor.conflicts_report()
+        files = [f.to_dict() for f in attributor.files]
+        if as_json:
+            report = {
+                "files": files,
+                "conflicts": records(conflicts),
+                "warnings": attributor.warnings,
+            }
+            sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+            return
+        for f in files:
+            rejected = sum(f.get("rejected", {}).values())
+            typer.echo(
+                f"{f['path']}\t{f.get('type')}\t{f.get('records', 0):,} record(s) from "
+                f"{f.get('lines', 0):,} line(s): {f.get('ignored', 0):,} ignored, {rejected:,} rejected"
+            )
+            for reason, count in f.get("rejected", {}).items():
+                sample = ", ".join(
+                    str(n) for n in f.get("rejected_sample_lines", {}).get(reason, [])
+                )
+                typer.echo(f"  {count:,} rejected: {reason} (line {sample})")
+        for row in conflicts.iter_rows(named=True):
+            typer.echo(
+                f"conflict: {row['ip']} {row['from']:%Y-%m-%d %H:%M} .. "
+                f"{row['until']:%Y-%m-%d %H:%M} claimed by {', '.join(row['holders'] or [])} ({row['kind']})"
+            )
+        for warning in attributor.warnings:
+            typer.echo(f"warning: {warning}")
+
+
+@app.command(
+    help="""Create a pseudonymisation key file (32 random bytes, mode 600; never overwrites).
+
+Keep it away from the people who receive pseudonymised reports: whoever holds it can re-identify tokens.
+
+[bold]Example[/]
+
+  shadowscan keygen /secure/shadowscan.key
+"""
+)
+def keygen(
+    path: Annotated[Path, typer.Argument(help="Where to create the key file.", show_default=False)],
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.pseudonymize import generate_key
+
+    with _errors(debug):
+        generate_key(path)
+        stderr.print(f"shadowscan: created key {path} (mode 600)")
+
+
+@app.command(
+    help="""Find who a pseudonymisation token stands for (for the key holder).
+
+Tokens are tested against every user in the directory (and any --candidate names); exits 1 when none matches.
+
+[bold]Examples[/]
+
+  shadowscan reidentify u-sebwaslvz236xenx --key /secure/shadowscan.key --directory users.csv
+
+  shadowscan reidentify ip-iw2fx5khnutscpaj --key k --candidate 10.20.1.15 --candidate 10.20.1.22
+"""
+)
+def reidentify(
+    token: Annotated[
+        str, typer.Argument(help="A token from a pseudonymised output.", show_default=False)
+    ],
+    key: Annotated[Path, typer.Option("--key", help="The key file the token was made with.")],
+    directory: Annotated[
+        list[str] | None,
+        typer.Option("--directory", "-d", help="People directory [TYPE:]FILE (repeatable)."),
+    ] = None,
+    candidate: Annotated[
+        list[str] | None,
+        typer.Option("--candidate", help="A user, device or address to test too (repeatable)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    import polars as pl
+
+    from shadowscan.pseudonymize import Pseudonymizer
+
+    with _errors(debug):
+        pseudonymizer = Pseudonymizer.from_key_file(key)
+        names: list[str] = list(candidate or [])
+        people = None
+        if directory:
+            from shadowscan.directory.load import load_directory
+
+            people = load_directory(directory)
+            names += people.people["user"].drop_nulls().to_list()
+        if not names:
+            raise UsageError(
+                "give --directory FILE (or --candidate NAME) to test the token against"
+            )
+        found = pseudonymizer.reidentify(token, names)
+        if not found:
+            stderr.print("shadowscan: no candidate matches this token with this key")
+            raise typer.Exit(int(ExitStatus.FINDINGS))
+        for name in found:
+            line = name
+            if people is not None:
+                hit = people.people.filter(pl.col("user") == name)
+                if hit.height:
+                    row = hit.row(0, named=True)
+                    line = "\t".join(
+                        str(v)
+                        for v in (name, row.get("display_name") or "", row.get("department") or "")
+                    )
+            typer.echo(line)
+
 
 signatures_app = typer.Typer(
     help="Inspect, validate and test the AI signature catalogue.",

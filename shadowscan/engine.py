@@ -19,6 +19,7 @@ from typing import IO, Any
 import numpy as np
 import polars as pl
 
+from shadowscan.attribution import EVIDENCE_WINDOW, evidence_of, merge_evidence
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
@@ -37,7 +38,7 @@ from shadowscan.readers import (
     read_head,
     rewind_with,
 )
-from shadowscan.schema import MATCH_SCHEMA, UTC_TS, conform
+from shadowscan.schema import ATTRIBUTION_SCHEMA, MATCH_SCHEMA, UTC_TS, conform
 from shadowscan.stats import SAMPLE_LINES, FileStats
 
 ProgressCallback = Callable[[str, int, int | None], None]
@@ -62,6 +63,12 @@ class ScanOptions:
     mapping: Any = None
     #: The organisation's DNS search suffixes (``--dns-suffix corp.local``).
     dns_suffixes: tuple[str, ...] = ()
+    #: Half-width of the window a logged (address, user) pair attributes around it;
+    #: None: do not use the logs' own users as identity evidence.
+    evidence_window: dt.timedelta | None = EVIDENCE_WINDOW
+    #: Keep events without a logged user per second until the end of the scan, to be
+    #: attributed by address and time; False when nothing could attribute them.
+    defer_unnamed: bool = True
 
 
 @dataclass
@@ -69,10 +76,15 @@ class FileResult:
     """What one file yielded: matched events (when kept), partial aggregates, accounting."""
 
     events: list[pl.DataFrame]
+    #: Aggregates of the events whose log names the user.
     partials: pl.DataFrame | None
     stats: FileStats
     #: Addresses matched DNS answers returned (``client, address, service_id, host, ts``).
     learned: pl.DataFrame | None = None
+    #: Aggregates (per second) of the events still to attribute by address and time.
+    deferred: pl.DataFrame | None = None
+    #: (address, user) sightings in this file, identity evidence for the others.
+    evidence: pl.DataFrame | None = None
 
 
 @dataclass
@@ -88,6 +100,7 @@ class _ChunkResult:
         None  # kept only when something was rejected (for the error message)
     )
     events: pl.DataFrame | None = None  # matched events
+    evidence: pl.DataFrame | None = None  # (address, user) sightings among parsed events
     pending: pl.DataFrame | None = (
         None  # prefiltered candidate lines still to parse (line_no, line)
     )
@@ -111,7 +124,9 @@ class FileScanner:
 
     # --- parsing and matching --------------------------------------------------------------
 
-    def _finish(self, parser: Parser, events: pl.DataFrame) -> pl.DataFrame:
+    def _finish(
+        self, parser: Parser, events: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         # A parser may set log_type per row (Suricata EVE mixes http, dns and flow events).
         log_type = (
             pl.col("log_type").fill_null(pl.lit(parser.log_type))
@@ -128,25 +143,30 @@ class FileScanner:
         events = normalise_hosts(events)
         events = strip_search_suffixes(events, self.options.dns_suffixes)
         if self.options.keep_unmatched:
-            return events
+            return events, None
+        # Every parsed line naming a user at an address is evidence, matched or not.
+        window = self.options.evidence_window
+        evidence = evidence_of(events, window) if window is not None else None
         matched = self.matcher.match_frame(events)
         if self.options.since is not None:
             matched = matched.filter(pl.col("ts") >= self.options.since)
         if self.options.until is not None:
             matched = matched.filter(pl.col("ts") < self.options.until)
-        return matched
+        return matched, evidence
 
     def _parse(self, parser: Parser, batch: pl.DataFrame) -> _ChunkResult:
         """Fully parse and match ``batch``; every row is counted exactly once."""
         result = parser.parse(batch)
         rejected = result.rejected.cast({"line_no": pl.UInt64})
+        events, evidence = self._finish(parser, result.events)
         return _ChunkResult(
             lines=batch.height,
             parsed=batch.height - result.skipped - rejected.height,
             skipped=result.skipped,
             rejected=rejected,
             line_text=batch["line"] if rejected.height else None,
-            events=self._finish(parser, result.events),
+            events=events,
+            evidence=evidence,
         )
 
     def scan_chunk(self, parser: Parser, chunk: Chunk) -> _ChunkResult:
@@ -282,6 +302,8 @@ class _FileRun:
         self.frames: list[pl.DataFrame] = []
         self.partials: list[pl.DataFrame] = []
         self.learned: list[pl.DataFrame] = []
+        self.deferred: list[pl.DataFrame] = []
+        self.evidence: list[pl.DataFrame] = []
         self.first_bad: tuple[int, str] | None = None
         self.pending: list[pl.DataFrame] = []
         self.pending_rows = 0
@@ -302,6 +324,8 @@ class _FileRun:
             if self.first_bad is None and res.line_text is not None:
                 first = int(rej["line_no"][0])
                 self.first_bad = (base + first + 1, str(res.line_text[first]))
+        if res.evidence is not None and res.evidence.height:
+            self.evidence.append(res.evidence)
         if res.events is not None and res.events.height:
             opts = self.scanner.options
             if not opts.keep_unmatched:
@@ -310,10 +334,18 @@ class _FileRun:
                 self.frames.append(res.events.with_columns(pl.col("line_no") + (base + 1)))
             if not opts.keep_unmatched:
                 st.matched += res.events.height
-                self.partials.append(partial(res.events))
+                if opts.defer_unnamed:
+                    named = pl.col("user").is_not_null()
+                    self.partials.append(partial(res.events.filter(named)))
+                    self.deferred.append(partial(res.events.filter(~named), deferred=True))
+                else:
+                    self.partials.append(partial(res.events))
                 self.learned.append(learned_answers(res.events))
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]
+                    self.deferred = [merge_partials(self.deferred, deferred=True)]
+                    if self.evidence:
+                        self.evidence = [merge_evidence(self.evidence, self._window())]
 
     def _flush(self) -> None:
         if not self.pending:
@@ -367,7 +399,12 @@ class _FileRun:
             )
         learned = pl.concat(self.learned) if self.learned else None
         partials = merge_partials(self.partials) if self.partials else None
-        return FileResult(self.frames, partials, st, learned)
+        deferred = merge_partials(self.deferred, deferred=True) if self.deferred else None
+        evidence = merge_evidence(self.evidence, self._window()) if self.evidence else None
+        return FileResult(self.frames, partials, st, learned, deferred, evidence)
+
+    def _window(self) -> dt.timedelta:
+        return self.scanner.options.evidence_window or EVIDENCE_WINDOW
 
 
 def learned_answers(events: pl.DataFrame) -> pl.DataFrame:
@@ -426,4 +463,4 @@ def _file_time(source: InputSource) -> dt.datetime | None:
 def empty_matches() -> pl.DataFrame:
     from shadowscan.schema import EVENT_SCHEMA
 
-    return pl.DataFrame(schema={**EVENT_SCHEMA, **MATCH_SCHEMA})
+    return pl.DataFrame(schema={**EVENT_SCHEMA, **MATCH_SCHEMA, **ATTRIBUTION_SCHEMA})

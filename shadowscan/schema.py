@@ -108,6 +108,23 @@ MATCH_FIELDS: tuple[Field, ...] = (
         "True for a DNS query repeating an identical one (same client, name and type) in the same minute: shown, not counted.",
     ),
 )
+#: Columns attribution adds to each matched event (``user`` becomes the attributed one).
+ATTRIBUTION_FIELDS: tuple[Field, ...] = (
+    Field("log_user", pl.String(), "The user exactly as the log spelled it (null when none)."),
+    Field("department", pl.String(), "The attributed user's department (`--directory`)."),
+    Field(
+        "attribution",
+        pl.String(),
+        "`log_user`, `ip_session`, `ip_lease+asset`, `ambiguous` or `unattributed` (see the findings' field).",
+    ),
+    Field(
+        "candidates",
+        pl.List(pl.String()),
+        "For `ambiguous` events, who claimed the address at that moment.",
+    ),
+    Field("device", pl.String(), "The device a DHCP lease gave the address to at that moment."),
+)
+ATTRIBUTION_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in ATTRIBUTION_FIELDS}
 MATCH_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in MATCH_FIELDS}
 
 FINDING_FIELDS: tuple[Field, ...] = (
@@ -116,7 +133,37 @@ FINDING_FIELDS: tuple[Field, ...] = (
         pl.String(),
         "User, or null when the traffic carried none (then `src_ips` identifies it).",
     ),
+    Field(
+        "department",
+        pl.String(),
+        "The user's department from `--directory`; for traffic nobody could be named for, the department `--sites` gives the source address; else null.",
+    ),
+    Field(
+        "attribution",
+        pl.String(),
+        "How the user was found, strongest of the finding's events: `log_user` (the log names them), `ip_session` (a logon, VPN session, session file or a logged user on that address within `--evidence-window`), `ip_lease+asset` (DHCP lease to a device, asset inventory to its owner), `ambiguous` (several holders at once: see `candidates`) or `unattributed`.",
+    ),
     Field("src_ips", pl.List(pl.String()), "Distinct client addresses, sorted."),
+    Field(
+        "candidates",
+        pl.List(pl.String()),
+        "For `ambiguous` findings, the users (or devices) that claimed the address at that time.",
+    ),
+    Field(
+        "devices",
+        pl.List(pl.String()),
+        "Devices (host name, else MAC) the DHCP leases name for these events, sorted.",
+    ),
+    Field(
+        "site",
+        pl.String(),
+        "For findings keyed by source address: the `--sites` site of that address.",
+    ),
+    Field(
+        "subnet",
+        pl.String(),
+        "For findings keyed by source address: the `--sites` CIDR holding it, else its /24 (IPv6: /64).",
+    ),
     Field("service_id", pl.String(), "Stable id of the AI service."),
     Field("service", pl.String(), "Service display name."),
     Field("vendor", pl.String(), "Vendor."),

@@ -61,6 +61,10 @@ class ScanStats:
     findings: int = 0
     catalogue_version: str = ""
     prefilter: str = ""
+    #: Accounting of the ``--identity`` and ``--directory`` files.
+    identity: list[dict[str, Any]] = field(default_factory=list)
+    #: Findings, requests and lookups per attribution method.
+    attribution: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -86,4 +90,6 @@ class ScanStats:
             },
             "catalogue_version": self.catalogue_version,
             "prefilter": self.prefilter,
+            "identity_files": self.identity,
+            "attribution": self.attribution,
         }

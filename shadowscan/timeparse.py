@@ -30,3 +30,14 @@ def parse_time(
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def parse_duration(value: str, *, option: str) -> dt.timedelta:
+    """``30s``, ``15m``, ``12h``, ``7d``, ``2w`` (or ``0``) as a timedelta."""
+    text = value.strip()
+    if text == "0":
+        return dt.timedelta(0)
+    rel = _RELATIVE.match(text)
+    if not rel:
+        raise UsageError(f"{option} {value!r}: use a duration like 30s, 15m, 12h, 7d or 2w")
+    return dt.timedelta(**{_UNITS[rel.group(2)]: int(rel.group(1))})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from shadowscan.directory import DIRECTORY_READERS
+from shadowscan.identity import IDENTITY_READERS
 from shadowscan.outputs import SINKS
 from shadowscan.parsers import PARSERS
 from shadowscan.schema import EVENT_FIELDS, FINDING_FIELDS
@@ -12,6 +14,8 @@ from tests.conftest import GOLDEN, ROOT, SAMPLES
 from tests.test_cli import _commands
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+IDENTITY_SAMPLES = ROOT / "sample_identity"
+KINDS = {"identity": IDENTITY_READERS, "directory": DIRECTORY_READERS}
 
 
 def test_every_format_has_samples_golden_and_tests() -> None:
@@ -44,8 +48,27 @@ def test_every_format_has_samples_golden_and_tests() -> None:
 
 def test_no_orphan_samples_or_golden() -> None:
     for folder in [*SAMPLES.iterdir(), *GOLDEN.iterdir()]:
-        if folder.is_dir():
+        if folder.is_dir() and not (folder.parent == GOLDEN and folder.name in KINDS):
             assert folder.name in PARSERS, f"{folder} belongs to no registered format"
+    identity_samples = [
+        f for f in (IDENTITY_SAMPLES).iterdir() if f.is_dir() and f.name != "directory"
+    ]
+    for folder in [*identity_samples, *(GOLDEN / "identity").iterdir()]:
+        assert folder.name in IDENTITY_READERS, f"{folder} belongs to no identity type"
+    for folder in [*(IDENTITY_SAMPLES / "directory").iterdir(), *(GOLDEN / "directory").iterdir()]:
+        if folder.is_dir():
+            assert folder.name in DIRECTORY_READERS, f"{folder} belongs to no directory format"
+
+
+def test_every_identity_and_directory_type_is_documented() -> None:
+    from tests.readme_tables import identity_reference
+
+    for registry in KINDS.values():
+        for name, reader in registry.items():
+            assert reader.summary and reader.example, f"{name}: needs summary and example"
+    assert identity_reference() in README, (
+        "README identity type reference out of date: run `make golden` (python -m tests.readme_tables)"
+    )
 
 
 def test_every_sink_has_its_module() -> None:
@@ -67,9 +90,9 @@ def test_readme_documents_every_command_format_sink_and_field() -> None:
 
 
 def test_readme_schema_tables_match_the_code() -> None:
-    from shadowscan.schema import MATCH_FIELDS, markdown_table
+    from shadowscan.schema import ATTRIBUTION_FIELDS, MATCH_FIELDS, markdown_table
 
-    for fields in (EVENT_FIELDS, MATCH_FIELDS, FINDING_FIELDS):
+    for fields in (EVENT_FIELDS, MATCH_FIELDS, ATTRIBUTION_FIELDS, FINDING_FIELDS):
         assert markdown_table(fields) in README, (
             "README schema table out of date: paste shadowscan.schema.markdown_table()"
         )

@@ -148,12 +148,13 @@ def normalise_device(expr: pl.Expr) -> pl.Expr:
     """A host name as assets are keyed: lower case, no domain (``LAPTOP-7.corp.example``
     -> ``laptop-7``), no quotes; null when empty or ``-``."""
     name = expr.str.strip_chars().str.strip_chars('"').str.to_lowercase().str.extract(r"^([^.]*)")
-    return pl.when(name.is_in(["", "-"])).then(None).otherwise(name)
+    return pl.when(~name.is_in(["", "-"])).then(name)
 
 
 def normalise_ip(expr: pl.Expr) -> pl.Expr:
     """An address as events carry it: no IPv4-mapped prefix (``::ffff:10.1.2.3``), no
-    brackets, no ``%zone``, lower case; null for ``-``, empty, ``0.0.0.0`` and ``::``."""
+    brackets, no ``%zone``, lower case; null for ``-``, empty, unspecified (``0.0.0.0``,
+    ``::``) and loopback addresses, which name no client."""
     ip = (
         expr.str.strip_chars()
         .str.strip_chars("[]")
@@ -161,9 +162,7 @@ def normalise_ip(expr: pl.Expr) -> pl.Expr:
         .str.replace(r"^::ffff:(\d+\.\d+\.\d+\.\d+)$", "$1")
         .str.replace(r"%.*$", "")
     )
-    return (
-        pl.when(ip.is_in(["", "-", "0.0.0.0", "::", "127.0.0.1", "::1"])).then(None).otherwise(ip)
-    )
+    return pl.when(~ip.is_in(["", "-", "0.0.0.0", "::", "127.0.0.1", "::1"])).then(ip)
 
 
 def merge_runs(intervals: pl.DataFrame, keys: list[str], *extra: pl.Expr) -> pl.DataFrame:

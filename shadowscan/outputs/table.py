@@ -26,8 +26,23 @@ def human_bytes(n: int | None) -> str:
 
 Column = tuple[str, Callable[[dict[str, Any]], object]]
 
+
+def _who(row: dict[str, Any]) -> str:
+    """The user, else the source address (with who claimed it, when ambiguous)."""
+    if row["user"]:
+        return str(row["user"])
+    who = ", ".join(row["src_ips"] or []) or "-"
+    if row.get("candidates"):
+        who += f" ({' or '.join(row['candidates'])}?)"
+    elif row.get("devices"):
+        who += f" ({', '.join(row['devices'])})"
+    return who
+
+
 _FINDING_COLUMNS: tuple[Column, ...] = (
-    ("Who", lambda r: r["user"] or ", ".join(r["src_ips"] or []) or "-"),
+    ("Who", _who),
+    ("Department", lambda r: r.get("department") or "-"),
+    ("How", lambda r: r.get("attribution") or "-"),
     ("Service", lambda r: r["service"]),
     ("Category", lambda r: r["category"]),
     ("Requests", lambda r: f"{r['requests']:,}"),
@@ -62,21 +77,55 @@ class TableSink(Sink):
     extensions = (".txt",)
 
     def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
-        columns = _FINDING_COLUMNS if kind == "findings" else _EVENT_COLUMNS
-        title = (
-            f"{frame.height} AI finding(s)"
-            if kind == "findings"
-            else f"{frame.height} matched event(s)"
-        )
+        if kind == "findings":
+            columns, title = _FINDING_COLUMNS, f"{frame.height} AI finding(s)"
+        elif kind == "events":
+            columns, title = _EVENT_COLUMNS, f"{frame.height} matched event(s)"
+        else:
+            columns, title = _generic_columns(frame), f"AI use by {kind}: {frame.height} row(s)"
         table = Table(title=title, title_justify="left", header_style="bold")
         for header, _ in columns:
             table.add_column(
                 header,
                 overflow="fold",
                 justify="right"
-                if header in {"Requests", "Queries", "Blocked", "Sent", "Received", "Days"}
+                if header
+                in {
+                    "Requests",
+                    "Queries",
+                    "Blocked",
+                    "Sent",
+                    "Received",
+                    "Days",
+                    "Users",
+                    "Addresses",
+                }
                 else "left",
             )
         for row in frame.iter_rows(named=True):
             table.add_row(*(str(get(row)) for _, get in columns))
         Console(file=stream, soft_wrap=False, width=None if stream.isatty() else 200).print(table)
+
+
+def _cell(value: object, name: str) -> str:
+    if value is None:
+        return "-"
+    if name == "bytes_out":
+        return human_bytes(value)  # type: ignore[arg-type]
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _generic_columns(frame: pl.DataFrame) -> tuple[Column, ...]:
+    """Columns of a rollup (``--group-by department``/``subnet``), headed readably."""
+    headers = {"bytes_out": "Sent", "service_count": "Services #"}
+    return tuple(
+        (
+            headers.get(name, name.replace("_", " ").capitalize()),
+            (lambda r, n=name: _cell(r[n], n)),
+        )
+        for name in frame.columns
+    )
