@@ -24,6 +24,7 @@ from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_
 from shadowscan.errors import UsageError
 from shadowscan.findings import enrich, finalise, merge_partials, settle
 from shadowscan.match import Matcher
+from shadowscan.outputs.base import records
 from shadowscan.parsers import PARSERS
 from shadowscan.pseudonymize import Pseudonymizer
 from shadowscan.readers import InputSource, head_lines, open_binary, read_head, resolve_inputs
@@ -135,9 +136,9 @@ def scan(
     stats.identity = [f.to_dict() for f in attributor.files]
     stats.attribution = attribution_summary(findings)
     warnings = [*matcher.catalogue.warnings, *attributor.warnings]
-    return ScanResult(
-        findings, events, stats, matcher.catalogue, warnings, attributor.conflicts_report()
-    )
+    conflicts = attributor.conflicts_report()
+    stats.conflicts = records(conflicts)
+    return ScanResult(findings, events, stats, matcher.catalogue, warnings, conflicts)
 
 
 def build_attributor(
@@ -198,6 +199,7 @@ def pseudonymise(result: ScanResult, pseudonymizer: Pseudonymizer, ips: bool = F
         result.conflicts = pseudonymizer.apply(
             result.conflicts, {"holders": "user", **({"ip": "ip"} if ips else {})}
         )
+        result.stats.conflicts = records(result.conflicts)
     if ips:
         # Subnets and sites would give the addresses back; the department stays.
         result.findings = result.findings.with_columns(pl.lit(None, pl.String).alias("subnet"))

@@ -65,6 +65,8 @@ class ScanStats:
     identity: list[dict[str, Any]] = field(default_factory=list)
     #: Findings, requests and lookups per attribution method.
     attribution: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Addresses two holders claimed at once (ip, from, until, holders, kind).
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -92,4 +94,5 @@ class ScanStats:
             "prefilter": self.prefilter,
             "identity_files": self.identity,
             "attribution": self.attribution,
+            "conflicts": self.conflicts,
         }

@@ -49,7 +49,36 @@ def print_summary(console: Console, result: ScanResult) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+    _identity(console, result)
     for warning in result.warnings:
         console.print(
             f"  [yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True
+        )
+
+
+def _identity(console: Console, result: ScanResult) -> None:
+    """How findings were attributed, and what the identity files could not say."""
+    stats = result.stats
+    for f in stats.identity:
+        for reason, count in sorted(f["rejected"].items(), key=lambda kv: -kv[1]):
+            sample = f["rejected_sample_lines"].get(reason, [])
+            more = " ..." if count > len(sample) else ""
+            console.print(
+                f"  [yellow]{f['path']}[/] ({f['type']}): {count:,} rejected: {reason} "
+                f"(line {_lines(sample)}{more})",
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
+            )
+    counts = {m: v["findings"] for m, v in stats.attribution.items() if v["findings"]}
+    if stats.identity or set(counts) - {"log_user", "unattributed"}:
+        parts = ", ".join(f"{n:,} {method}" for method, n in counts.items())
+        console.print(f"  attribution: {parts or 'no findings'}", highlight=False, soft_wrap=True)
+    if result.conflicts.height:
+        console.print(
+            f"  [yellow]{result.conflicts.height:,} address conflict(s)[/]: two holders at once; "
+            "their events are 'ambiguous'. --stats-json lists them under `conflicts`.",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
         )

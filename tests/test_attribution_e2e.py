@@ -292,9 +292,18 @@ def test_cli_department_rollup_and_pseudonymised_output(
     res = runner.invoke(app, [*common, "--pseudonymize", str(key), "-F", "ndjson"])
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
-    text = res.stdout
-    for name in ("jdoe", "asmith", "bwong", "laptop-jdoe"):
-        assert name not in text
+    stats = tmp_path / "stats.json"
+    res = runner.invoke(
+        app, [*common, "--pseudonymize", str(key), "-F", "ndjson", "--stats-json", str(stats)]
+    )
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    for text in (res.stdout, stats.read_text(encoding="utf-8")):
+        for name in ("jdoe", "asmith", "bwong", "laptop-jdoe"):
+            assert name not in text
+    assert json.loads(stats.read_text(encoding="utf-8"))["conflicts"][0]["holders"][0].startswith(
+        "u-"
+    )
     finance = [r for r in rows if r["department"] == "Finance"]
     token = finance[0]["user"]
     assert token.startswith("u-")
