@@ -23,7 +23,7 @@ from shadowscan.attribution import EVIDENCE_WINDOW, evidence_of, merge_evidence
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
-from shadowscan.findings import merge_partials, partial
+from shadowscan.findings import defer, merge_deferred, merge_partials, partial
 from shadowscan.hosts import normalise_hosts
 from shadowscan.match import Matcher, Prefilter
 from shadowscan.parsers import PARSERS, ParseContext, Parser
@@ -337,13 +337,13 @@ class _FileRun:
                 if opts.defer_unnamed:
                     named = pl.col("user").is_not_null()
                     self.partials.append(partial(res.events.filter(named)))
-                    self.deferred.append(partial(res.events.filter(~named), deferred=True))
+                    self.deferred.append(defer(res.events.filter(~named)))
                 else:
                     self.partials.append(partial(res.events))
                 self.learned.append(learned_answers(res.events))
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]
-                    self.deferred = [merge_partials(self.deferred, deferred=True)]
+                    self.deferred = [merge_deferred(self.deferred)]
                     if self.evidence:
                         self.evidence = [merge_evidence(self.evidence, self._window())]
 
@@ -399,7 +399,7 @@ class _FileRun:
             )
         learned = pl.concat(self.learned) if self.learned else None
         partials = merge_partials(self.partials) if self.partials else None
-        deferred = merge_partials(self.deferred, deferred=True) if self.deferred else None
+        deferred = merge_deferred(self.deferred) if self.deferred else None
         evidence = merge_evidence(self.evidence, self._window()) if self.evidence else None
         return FileResult(self.frames, partials, st, learned, deferred, evidence)
 

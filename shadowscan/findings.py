@@ -27,9 +27,9 @@ _RANK_TO_CONF = {v: k for k, v in CONFIDENCE_RANK.items()}
 #: by why (``_akey``: ``ambiguous`` or ``unattributed``).
 FINDING_KEY = ["user", "_src_key", "_akey", "service_id"]
 PARTIAL_KEY = [*FINDING_KEY, "day"]
-#: Events waiting for attribution are kept per second (``at``) until the scan has seen
-#: every identity clue; see :mod:`shadowscan.attribution`.
-DEFERRED_KEY = [*PARTIAL_KEY, "at"]
+#: Events whose log names no user wait for attribution per source address, service,
+#: second and evidence, as scalar rows (no lists), so millions of them stay compact.
+DEFERRED_KEY = ["_src_key", "service_id", "at", "log_type", "host", "match_rule", "model"]
 
 PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "user": pl.String(),
@@ -59,7 +59,34 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "conf_rank": pl.Int8(),
     "attr_rank": pl.Int8(),
 }
-DEFERRED_SCHEMA: dict[str, pl.DataType] = {**PARTIAL_SCHEMA, "at": UTC_TS}
+DEFERRED_SCHEMA: dict[str, pl.DataType] = {
+    "_src_key": pl.String(),
+    "service_id": pl.String(),
+    "at": UTC_TS,
+    "log_type": pl.String(),
+    "host": pl.String(),
+    "match_rule": pl.String(),
+    "model": pl.String(),
+    "first_seen": UTC_TS,
+    "last_seen": UTC_TS,
+    "requests": pl.UInt64(),
+    "queries": pl.UInt64(),
+    "blocked": pl.UInt64(),
+    "bytes_out": pl.Int64(),
+    "bytes_out_known": pl.UInt64(),
+    "bytes_in": pl.Int64(),
+    "bytes_in_known": pl.UInt64(),
+    "conf_rank": pl.Int8(),
+}
+_SUMS = (
+    "requests",
+    "queries",
+    "blocked",
+    "bytes_out",
+    "bytes_out_known",
+    "bytes_in",
+    "bytes_in_known",
+)
 
 #: ``<format>_phase`` values of lines that do not close a connection (start, interim).
 OPENING_PHASES = frozenset({"start", "build", "create", "interim", "update"})
@@ -67,98 +94,140 @@ OPENING_PHASES = frozenset({"start", "build", "create", "interim", "update"})
 _LISTS = ("src_ips", "log_types", "hosts", "match_rules", "models", "candidates", "devices")
 
 
-def partial(events: pl.DataFrame, deferred: bool = False) -> pl.DataFrame:
-    """Per (user or source, service, day) partial aggregates of matched events.
+def units(events: pl.DataFrame) -> pl.DataFrame:
+    """One scalar row per matched event with what aggregation needs: keys, the counts it
+    adds (0 or 1 request, lookup, blocked attempt), bytes, evidence and ranks.
 
     Events may carry ``attribution``, ``candidates`` and ``device`` (from
     :mod:`shadowscan.attribution`); without them a logged user is ``log_user`` and the
-    rest ``unattributed``. ``deferred=True`` also keys by the second (``DEFERRED_SCHEMA``)
-    so the rows can still be attributed by time.
+    rest ``unattributed``.
     """
-    schema = DEFERRED_SCHEMA if deferred else PARTIAL_SCHEMA
-    key = DEFERRED_KEY if deferred else PARTIAL_KEY
-    if events.is_empty():
-        return pl.DataFrame(schema=schema)
     # Answer-only DNS rows teach addresses; they are not anyone's use of a service.
-    events = (
-        events.filter(~pl.col("dns_answer_only").fill_null(False))
-        if "dns_answer_only" in events.columns
-        else events
-    )
+    if "dns_answer_only" in events.columns:
+        events = events.filter(~pl.col("dns_answer_only").fill_null(False))
     is_dns = pl.col("log_type") == "dns"
     repeat = pl.col("repeat").fill_null(False) if "repeat" in events.columns else pl.lit(False)
     # A firewall that logs a session at its start (and in between) and at its end writes
     # several lines for one connection: only the closing line counts as a request.
     phases = [c for c in events.columns if c.endswith("_phase")]
-    opening = (
-        pl.coalesce(phases).is_in(list(OPENING_PHASES)).fill_null(False)
-        if phases
-        else pl.lit(False)
-    )
-    repeat = repeat | opening
+    if phases:
+        repeat = repeat | pl.coalesce(phases).is_in(list(OPENING_PHASES)).fill_null(False)
     named = pl.col("user").is_not_null()
     method = (
         pl.col("attribution")
         if "attribution" in events.columns
         else pl.when(named).then(pl.lit("log_user")).otherwise(pl.lit("unattributed"))
     )
-    keyed = events.with_columns(
+
+    def optional(column: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(column) if column in events.columns else pl.lit(None, dtype)
+
+    return events.select(
+        "user",
         # Traffic without a user is grouped by its source address, and by why.
         pl.when(named).then(None).otherwise(pl.col("src_ip")).alias("_src_key"),
         pl.when(named).then(None).otherwise(method).alias("_akey"),
+        "service_id",
         pl.col("ts").dt.date().alias("day"),
         pl.col("ts").dt.truncate("1s").alias("at"),
+        "service",
+        "vendor",
+        "category",
+        pl.col("ts").alias("first_seen"),
+        pl.col("ts").alias("last_seen"),
+        (~is_dns & ~repeat).cast(pl.UInt64).alias("requests"),
+        (is_dns & ~repeat).cast(pl.UInt64).alias("queries"),
+        ((pl.col("action") == "blocked") & ~repeat)
+        .fill_null(False)
+        .cast(pl.UInt64)
+        .alias("blocked"),
+        "bytes_out",
+        pl.col("bytes_out").is_not_null().cast(pl.UInt64).alias("bytes_out_known"),
+        "bytes_in",
+        pl.col("bytes_in").is_not_null().cast(pl.UInt64).alias("bytes_in_known"),
+        "src_ip",
+        "log_type",
+        "host",
+        "match_rule",
+        optional("model", pl.String()).alias("model"),
+        optional("candidates", pl.List(pl.String())).alias("candidates"),
+        optional("device", pl.String()).alias("device"),
         pl.col("confidence")
         .replace_strict(CONFIDENCE_RANK, default=0, return_dtype=pl.Int8)
         .alias("conf_rank"),
         method.replace_strict(METHOD_RANK, default=0, return_dtype=pl.Int8).alias("attr_rank"),
     )
-    out = keyed.group_by(key).agg(
+
+
+def _to_partial(rows: pl.DataFrame) -> pl.DataFrame:
+    """Partials from unit-like rows (scalar evidence columns, counts to sum)."""
+    if rows.is_empty():
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    out = rows.group_by(PARTIAL_KEY).agg(
         pl.col("service").first(),
         pl.col("vendor").first(),
         pl.col("category").first(),
-        pl.col("ts").min().alias("first_seen"),
-        pl.col("ts").max().alias("last_seen"),
-        (~is_dns & ~repeat).sum().cast(pl.UInt64).alias("requests"),
-        (is_dns & ~repeat).sum().cast(pl.UInt64).alias("queries"),
-        ((pl.col("action") == "blocked") & ~repeat).sum().cast(pl.UInt64).alias("blocked"),
-        pl.col("bytes_out").sum().alias("bytes_out"),
-        pl.col("bytes_out").is_not_null().sum().cast(pl.UInt64).alias("bytes_out_known"),
-        pl.col("bytes_in").sum().alias("bytes_in"),
-        pl.col("bytes_in").is_not_null().sum().cast(pl.UInt64).alias("bytes_in_known"),
+        pl.col("first_seen").min(),
+        pl.col("last_seen").max(),
+        *(pl.col(c).sum() for c in _SUMS),
         pl.col("src_ip").drop_nulls().unique().alias("src_ips"),
         pl.col("log_type").drop_nulls().unique().alias("log_types"),
         pl.col("host").drop_nulls().unique().alias("hosts"),
         pl.col("match_rule").drop_nulls().unique().alias("match_rules"),
-        (pl.col("model") if "model" in keyed.columns else pl.lit(None, pl.String))
+        pl.col("model").drop_nulls().unique().alias("models"),
+        pl.col("candidates")
+        .list.explode(keep_nulls=False, empty_as_null=False)
         .drop_nulls()
         .unique()
-        .alias("models"),
-        _optional_list(keyed, "candidates").alias("candidates"),
-        (pl.col("device") if "device" in keyed.columns else pl.lit(None, pl.String))
-        .drop_nulls()
-        .unique()
-        .alias("devices"),
+        .alias("candidates"),
+        pl.col("device").drop_nulls().unique().alias("devices"),
         pl.col("conf_rank").max(),
         pl.col("attr_rank").max(),
     )
-    return conform(out, schema).select(list(schema))
+    return conform(out, PARTIAL_SCHEMA).select(list(PARTIAL_SCHEMA))
 
 
-def _optional_list(frame: pl.DataFrame, column: str) -> pl.Expr:
-    if column not in frame.columns:
-        return pl.lit([], dtype=pl.List(pl.String)).first()
-    return pl.col(column).list.explode(keep_nulls=False, empty_as_null=False).drop_nulls().unique()
+def partial(events: pl.DataFrame) -> pl.DataFrame:
+    """Per (user or source, service, day) partial aggregates of matched events."""
+    if events.is_empty():
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    return _to_partial(units(events))
 
 
-def merge_partials(parts: Sequence[pl.DataFrame], deferred: bool = False) -> pl.DataFrame:
+def defer(events: pl.DataFrame) -> pl.DataFrame:
+    """Matched events whose log names no user, compacted per source address, service,
+    second and evidence until attribution (``DEFERRED_SCHEMA``)."""
+    if events.is_empty():
+        return pl.DataFrame(schema=DEFERRED_SCHEMA)
+    return merge_deferred([units(events).select(list(DEFERRED_SCHEMA))])
+
+
+def merge_deferred(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Fold deferred rows with the same key (associative and commutative)."""
+    frames = [p for p in parts if p.height]
+    if not frames:
+        return pl.DataFrame(schema=DEFERRED_SCHEMA)
+    out = (
+        pl.concat(frames, how="vertical_relaxed")
+        .group_by(DEFERRED_KEY)
+        .agg(
+            pl.col("first_seen").min(),
+            pl.col("last_seen").max(),
+            *(pl.col(c).sum() for c in _SUMS),
+            pl.col("conf_rank").max(),
+        )
+    )
+    return out.select([pl.col(c).cast(t) for c, t in DEFERRED_SCHEMA.items()])
+
+
+def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Fold partials with the same key into one row each (associative and commutative)."""
-    schema = DEFERRED_SCHEMA if deferred else PARTIAL_SCHEMA
+    schema = PARTIAL_SCHEMA
     frames = [p for p in parts if p.height]
     if not frames:
         return pl.DataFrame(schema=schema)
     both = pl.concat(frames, how="vertical_relaxed")
-    out = both.group_by(DEFERRED_KEY if deferred else PARTIAL_KEY).agg(
+    out = both.group_by(PARTIAL_KEY).agg(
         pl.col("service").first(),
         pl.col("vendor").first(),
         pl.col("category").first(),
@@ -231,13 +300,19 @@ def aggregate(events: pl.DataFrame) -> pl.DataFrame:
     return finalise(merge_partials([partial(events)]))
 
 
-def settle(partials: pl.DataFrame, deferred: pl.DataFrame, attributor: Attributor) -> pl.DataFrame:
+def settle(
+    partials: pl.DataFrame,
+    deferred: pl.DataFrame,
+    attributor: Attributor,
+    services: pl.DataFrame,
+) -> pl.DataFrame:
     """Attribute what the scan had to defer and fold everything into partials keyed by
     canonical user.
 
     ``partials`` hold events whose log named the user (spelled as logged: the directory
-    turns every spelling into one id here); ``deferred`` holds the rest per second, which
-    is attributed by address and time now that every identity clue is known.
+    turns every spelling into one id here); ``deferred`` (``DEFERRED_SCHEMA``) holds the
+    rest, attributed by address and time now that every identity clue is known.
+    ``services`` names each ``service_id`` (``service``, ``vendor``, ``category``).
     """
     named = attributor.canonicalise(partials, "user")
     if deferred.is_empty():
@@ -245,20 +320,20 @@ def settle(partials: pl.DataFrame, deferred: pl.DataFrame, attributor: Attributo
     found = attributor.attribute_points(
         deferred.select(pl.col("_src_key").alias("ip"), pl.col("at").alias("ts"))
     )
-    rank = found["attribution"].replace_strict(METHOD_RANK, default=0, return_dtype=pl.Int8)
     who = found["user"]
-    settled = deferred.drop("at").with_columns(
+    rows = deferred.with_columns(
         who.alias("user"),
+        pl.col("_src_key").alias("src_ip"),
         pl.when(who.is_null()).then(pl.col("_src_key")).otherwise(None).alias("_src_key"),
         pl.when(who.is_null()).then(found["attribution"]).otherwise(None).alias("_akey"),
-        rank.alias("attr_rank"),
+        pl.col("at").dt.date().alias("day"),
+        found["attribution"]
+        .replace_strict(METHOD_RANK, default=0, return_dtype=pl.Int8)
+        .alias("attr_rank"),
         found["candidates"].alias("candidates"),
-        pl.concat_list(pl.col("devices"), found["device"])
-        .list.drop_nulls()
-        .list.unique()
-        .alias("devices"),
-    )
-    return merge_partials([named, settled])
+        found["device"].alias("device"),
+    ).join(services, on="service_id", how="left")
+    return merge_partials([named, _to_partial(rows)])
 
 
 def enrich(findings: pl.DataFrame, attributor: Attributor) -> pl.DataFrame:

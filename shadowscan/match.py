@@ -207,11 +207,7 @@ class Matcher:
         if not found:
             return self.match_frame(events.clear())
         matches = pl.concat(found).unique(subset="_row", keep="first", maintain_order=True)
-        meta = pl.DataFrame(
-            [(s.id, s.name, s.vendor, s.category) for s in self.services.values()],
-            schema=["service_id", "service", "vendor", "category"],
-            orient="row",
-        )
+        meta = self.service_names()
         out = (
             idx.join(matches, on="_row")
             .join(meta, on="service_id", how="left")
@@ -229,6 +225,14 @@ class Matcher:
             )
         return out.select([*events.columns, *MATCH_SCHEMA]).with_columns(
             [pl.col(n).cast(t) for n, t in MATCH_SCHEMA.items()]
+        )
+
+    def service_names(self) -> pl.DataFrame:
+        """``service_id``, ``service``, ``vendor``, ``category`` of every service."""
+        return pl.DataFrame(
+            [(s.id, s.name, s.vendor, s.category) for s in self.services.values()],
+            schema=["service_id", "service", "vendor", "category"],
+            orient="row",
         )
 
     _RULE_COLUMNS = ("service_id", "match_rule", "confidence")
