@@ -17,7 +17,6 @@ otherMailbox and the entry's DN. ``manager`` is a DN; its CN is kept.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -191,7 +190,7 @@ def _add(entry: _Entry, name: str, kind: str, value: str, first: int, last: int)
     if kind == "::" and name in USED:
         try:
             value = base64.b64decode(value.replace(" ", ""), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # bad base64 (binascii.Error), non-ASCII text, not UTF-8
             entry.bad.append((first, last, "bad base64"))
             return
         kind = ":"

@@ -157,7 +157,7 @@ def read_directory_file(spec: str) -> tuple[pl.DataFrame, ReferenceFileStats]:
     batch, stats = read_reference(
         spec,
         DIRECTORY_READERS,
-        what="directory file",
+        what="directory export",
         option="--directory",
         kind=lambda _: "directory",
         read=lambda reader_cls, path, lines: reader_cls(DirectoryContext(path)).read(lines),

@@ -6,7 +6,7 @@ Two shapes of source, one helper each:
   line is a point (a lease granted or renewed, a lease given back) and
   :func:`points_batch` hands them to :func:`~shadowscan.identity.base.intervals_from_points`
   with ``cut_on_change=True``, since a server leases an address to one client at a time.
-  :func:`read_syslog_leases` does the whole job for the two syslog formats, which differ
+  :class:`SyslogLeaseReader` does the whole job for the two syslog formats, which differ
   only in their program name and message patterns.
 - **Lease databases that append a record per change** (``dhcpd.leases``, Kea's CSV):
   each record says "this client holds the address from *start* to *end*", and a later
@@ -21,6 +21,7 @@ counts of :class:`~shadowscan.identity.base.IdentityBatch`.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import polars as pl
 
@@ -30,6 +31,7 @@ from shadowscan.identity.base import (
     REJECTED_SCHEMA,
     IdentityBatch,
     IdentityContext,
+    IdentityReader,
     empty,
     intervals_from_points,
     normalise_device,
@@ -222,6 +224,40 @@ def read_syslog_leases(
         .alias("_status")
     )
     return points_batch(frame, context, source)
+
+
+class SyslogLeaseReader(IdentityReader):
+    """A DHCP server's lease events read from syslog. A subclass names the server's
+    program and gives its message patterns (as :func:`read_syslog_leases` takes them);
+    sniffing and reading are the same for every server."""
+
+    kind = "lease"
+    #: The program in the syslog header (a regex matched in full).
+    program: ClassVar[str]
+    #: How the server's DHCP messages start, lease events or not (for sniffing).
+    dhcp_message: ClassVar[str]
+    #: The messages the reader reads: lease events, read by ``start`` or ``end``.
+    claimed: ClassVar[str]
+    #: Claimed messages that carry nothing (a release of a lease the server did not know).
+    skip: ClassVar[str]
+    start: ClassVar[str]
+    end: ClassVar[str]
+
+    @classmethod
+    def sniff(cls, head: list[str]) -> float:
+        return sniff_syslog(head, cls.program, cls.dhcp_message)
+
+    def read(self, lines: list[str]) -> IdentityBatch:
+        return read_syslog_leases(
+            lines,
+            self.context,
+            source=self.name,
+            program=self.program,
+            claimed=self.claimed,
+            skip=self.skip,
+            start=self.start,
+            end=self.end,
+        )
 
 
 def records_batch(

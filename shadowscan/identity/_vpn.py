@@ -1,7 +1,7 @@
 """What the VPN session readers (``asa_vpn``, ``openvpn_log``, ``openvpn_status``,
-``fortigate_vpn``, ``globalprotect``) share: cleaning users and addresses, OpenVPN's two
-time formats, and turning one row per line into an :class:`IdentityBatch` with every line
-accounted for.
+``fortigate_vpn``, ``globalprotect``) share: sniffing a vendor's log for its share of VPN
+events, cleaning users and addresses, OpenVPN's two time formats, and turning one row per
+line into an :class:`IdentityBatch` with every line accounted for.
 
 A reader describes each line as a row of :data:`ROW_SCHEMA`: what happened (``op``:
 ``start`` for a connect, an address assignment or a "still connected" record; ``end`` for
@@ -12,6 +12,8 @@ connect, and a rejection ``reason``. :func:`session_batch` does the rest.
 """
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 
@@ -67,6 +69,17 @@ def _is_ip(text: pl.Expr) -> pl.Expr:
         & ((double == 1) | (colons == 7))
     )
     return text.str.contains(_IPV4) | v6
+
+
+def sniff_share(head: list[str], vendor: re.Pattern[str], vpn: re.Pattern[str]) -> float:
+    """How sure a reader of VPN events in a vendor's general log is of ``head``: sure when
+    at least a fifth of the ``vendor`` lines are ``vpn`` session events, unsure below
+    that, so a firewall or traffic log with a few VPN events is left to the log parsers."""
+    records = [line for line in head if vendor.search(line)]
+    hits = sum(1 for line in records if vpn.search(line))
+    if not hits:
+        return 0.0
+    return 0.9 if hits / len(records) >= 0.2 else 0.3
 
 
 def lines_frame(lines: list[str]) -> pl.DataFrame:

@@ -24,24 +24,14 @@ not parse, or has a bad time, address or MAC, is rejected.
 from __future__ import annotations
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity._dhcp import read_syslog_leases, sniff_syslog
-from shadowscan.identity.base import IdentityBatch, IdentityReader
-
-_PROGRAM = r"dhcpd\d?"
-_CLAIMED = r"^DHCP(?:ACK on|RELEASE of)\s"
-_START = r"^DHCPACK on (?P<ip>\S+) to (?P<mac>\S+)(?: \((?P<host>.*)\))? via \S+"
-_END = r"^DHCPRELEASE of (?P<ip>\S+) from (?P<mac>\S+)(?: \((?P<host>.*)\))? via \S+ \(found\)$"
-_SKIP = r"^DHCPRELEASE of .*\(not found\)$"
-
-_DHCP_MESSAGE = r"DHCP(?:ACK|DISCOVER|OFFER|REQUEST|RELEASE|INFORM|NAK|DECLINE)\s"
+from shadowscan.identity._dhcp import SyslogLeaseReader
 
 
 @IDENTITY_READERS.register("dhcpd_syslog")
-class DhcpdSyslogReader(IdentityReader):
+class DhcpdSyslogReader(SyslogLeaseReader):
     """ISC dhcpd lease events from syslog."""
 
     name = "dhcpd_syslog"
-    kind = "lease"
     summary = (
         "ISC dhcpd syslog (BSD, RFC 3339 or RFC 5424 header): `DHCPACK on` starts or renews "
         "a lease of the default lease time, `DHCPRELEASE ... (found)` ends it; a lease is "
@@ -53,18 +43,9 @@ class DhcpdSyslogReader(IdentityReader):
         "(LAPTOP-JDOE) via eth0"
     )
 
-    @classmethod
-    def sniff(cls, head: list[str]) -> float:
-        return sniff_syslog(head, _PROGRAM, _DHCP_MESSAGE)
-
-    def read(self, lines: list[str]) -> IdentityBatch:
-        return read_syslog_leases(
-            lines,
-            self.context,
-            source=self.name,
-            program=_PROGRAM,
-            claimed=_CLAIMED,
-            skip=_SKIP,
-            start=_START,
-            end=_END,
-        )
+    program = r"dhcpd\d?"
+    dhcp_message = r"DHCP(?:ACK|DISCOVER|OFFER|REQUEST|RELEASE|INFORM|NAK|DECLINE)\s"
+    claimed = r"^DHCP(?:ACK on|RELEASE of)\s"
+    skip = r"^DHCPRELEASE of .*\(not found\)$"
+    start = r"^DHCPACK on (?P<ip>\S+) to (?P<mac>\S+)(?: \((?P<host>.*)\))? via \S+"
+    end = r"^DHCPRELEASE of (?P<ip>\S+) from (?P<mac>\S+)(?: \((?P<host>.*)\))? via \S+ \(found\)$"

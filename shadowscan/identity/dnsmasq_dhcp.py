@@ -24,25 +24,17 @@ RFC 3339 and RFC 5424; stamps without a zone are in ``context.timezone``.
 from __future__ import annotations
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity._dhcp import read_syslog_leases, sniff_syslog
-from shadowscan.identity.base import IdentityBatch, IdentityReader
+from shadowscan.identity._dhcp import SyslogLeaseReader
 
-_PROGRAM = r"dnsmasq-dhcp"
+#: The transaction id ``log-dhcp`` puts before every message.
 _XID = r"(?:\d+ )?"
-_CLAIMED = rf"^{_XID}DHCP(?:ACK|RELEASE)\("
-_START = rf"^{_XID}DHCPACK\([^)\s]*\) (?P<ip>\S+) (?P<mac>\S+)(?: (?P<host>\S+))?$"
-_END = rf"^{_XID}DHCPRELEASE\([^)\s]*\) (?P<ip>\S+) (?P<mac>\S+)$"
-_SKIP = rf"^{_XID}DHCPRELEASE\(.* unknown lease$"
-
-_DHCP_MESSAGE = rf"{_XID}DHCP[A-Z]+\("
 
 
 @IDENTITY_READERS.register("dnsmasq_dhcp")
-class DnsmasqDhcpReader(IdentityReader):
+class DnsmasqDhcpReader(SyslogLeaseReader):
     """dnsmasq DHCP lease events from syslog."""
 
     name = "dnsmasq_dhcp"
-    kind = "lease"
     summary = (
         "dnsmasq's `dnsmasq-dhcp` syslog lines (BSD, OpenWrt `logread`, RFC 3339/5424; "
         "`log-dhcp` transaction ids accepted): `DHCPACK` starts or renews a lease of the "
@@ -53,18 +45,9 @@ class DnsmasqDhcpReader(IdentityReader):
         "Nov 19 08:00:01 gw dnsmasq-dhcp[812]: DHCPACK(br0) 10.0.0.5 00:1a:2b:3c:4d:5e laptop-jdoe"
     )
 
-    @classmethod
-    def sniff(cls, head: list[str]) -> float:
-        return sniff_syslog(head, _PROGRAM, _DHCP_MESSAGE)
-
-    def read(self, lines: list[str]) -> IdentityBatch:
-        return read_syslog_leases(
-            lines,
-            self.context,
-            source=self.name,
-            program=_PROGRAM,
-            claimed=_CLAIMED,
-            skip=_SKIP,
-            start=_START,
-            end=_END,
-        )
+    program = r"dnsmasq-dhcp"
+    dhcp_message = rf"{_XID}DHCP[A-Z]+\("
+    claimed = rf"^{_XID}DHCP(?:ACK|RELEASE)\("
+    skip = rf"^{_XID}DHCPRELEASE\(.* unknown lease$"
+    start = rf"^{_XID}DHCPACK\([^)\s]*\) (?P<ip>\S+) (?P<mac>\S+)(?: (?P<host>\S+))?$"
+    end = rf"^{_XID}DHCPRELEASE\([^)\s]*\) (?P<ip>\S+) (?P<mac>\S+)$"

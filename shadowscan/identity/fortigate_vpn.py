@@ -24,7 +24,7 @@ import re
 import polars as pl
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity._vpn import address, clean_user, lines_frame, session_batch
+from shadowscan.identity._vpn import address, clean_user, lines_frame, session_batch, sniff_share
 from shadowscan.identity.base import IdentityBatch, IdentityReader
 from shadowscan.parsers.common import epoch_ts, iso_ts, kv_value
 from shadowscan.parsers.fortigate import PATTERN as FORTIOS_LINE
@@ -67,15 +67,8 @@ class FortigateVpnReader(IdentityReader):
 
     @classmethod
     def sniff(cls, head: list[str]) -> float:
-        """Sure when at least a fifth of the FortiOS lines are VPN tunnel events, so a
-        firewall log with a few VPN events is not claimed."""
-        fortios = [line for line in head if _SNIFF_LINE.search(line)]
-        if not fortios:
-            return 0.0
-        tunnels = sum(1 for line in fortios if _SNIFF_VPN.search(line))
-        if not tunnels:
-            return 0.0
-        return 0.9 if tunnels / len(fortios) >= 0.2 else 0.3
+        """Sure when at least a fifth of the FortiOS lines are VPN tunnel events."""
+        return sniff_share(head, _SNIFF_LINE, _SNIFF_VPN)
 
     def read(self, lines: list[str]) -> IdentityBatch:
         c = pl.col

@@ -35,7 +35,7 @@ import re
 import polars as pl
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity._vpn import address, clean_user, lines_frame, session_batch
+from shadowscan.identity._vpn import address, clean_user, lines_frame, session_batch, sniff_share
 from shadowscan.identity.base import IdentityBatch, IdentityReader, normalise_device
 from shadowscan.parsers.common import csv_fields, split_item
 from shadowscan.parsers.panos import _HEAD, _HEADER_OFFSET, _START, _offset_minutes, _time
@@ -75,13 +75,8 @@ class GlobalProtectReader(IdentityReader):
 
     @classmethod
     def sniff(cls, head: list[str]) -> float:
-        """Sure when at least a fifth of the PAN-OS records are GlobalProtect ones, so a
-        traffic log with a few GlobalProtect records is not claimed."""
-        records = [line for line in head if _SNIFF_PANOS.search(line)]
-        gp = sum(1 for line in records if _SNIFF_GP.search(line))
-        if not gp:
-            return 0.0
-        return 0.9 if gp / len(records) >= 0.2 else 0.3
+        """Sure when at least a fifth of the PAN-OS records are GlobalProtect ones."""
+        return sniff_share(head, _SNIFF_PANOS, _SNIFF_GP)
 
     def read(self, lines: list[str]) -> IdentityBatch:
         c = pl.col

@@ -1,19 +1,23 @@
 """Shared helpers for directory tests: golden rendering and the accounting every reader
-must keep (``parsed + ignored + rejected == lines``, never an exception)."""
+must keep (``parsed + ignored + rejected == lines``, never an exception). The golden
+compare and the line strategies are the identity tests' own."""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from hypothesis import strategies as st
 
 from shadowscan.directory import DIRECTORY_READERS, PERSON_SCHEMA
 from shadowscan.directory.base import DirectoryBatch, DirectoryContext
 from shadowscan.directory.load import load_directory
-from tests.golden import UPDATE
+from tests.identity.helpers import any_lines as any_identity_lines
+from tests.identity.helpers import compare as compare  # the golden test's, re-exported
+from tests.identity.helpers import ndjson_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_identity" / "directory"
@@ -42,6 +46,15 @@ def check_accounting(name: str, lines: list[str]) -> DirectoryBatch:
     return batch
 
 
+def any_lines(sample: Sequence[str], *, max_size: int) -> st.SearchStrategy[list[str]]:
+    """Lines of ``sample``, near misses of them and random text, as a file gives them:
+    without ``\\n`` or ``\\r`` (the readers join lines to find records spanning them);
+    other Unicode line breaks stay in."""
+    return any_identity_lines(sample, max_size=max_size).map(
+        lambda lines: [ln.replace("\n", " ").replace("\r", " ") for ln in lines]
+    )
+
+
 def write(tmp: Path, name: str, text: str) -> str:
     path = tmp / name
     path.write_text(text, encoding="utf-8")
@@ -57,21 +70,4 @@ def render(sample: Path, type_name: str) -> str:
     finally:
         os.chdir(cwd)
     head: dict[str, Any] = directory.files[0].to_dict()
-    rows = directory.people.sort("user").to_dicts()
-    return (
-        json.dumps(head, indent=2, sort_keys=True)
-        + "\n"
-        + "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
-    )
-
-
-def compare(text: str, golden: Path) -> None:
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-        return
-    if not golden.exists():
-        raise AssertionError(f"missing golden file {golden}; run `make golden` and review it")
-    assert text == golden.read_text(encoding="utf-8"), (
-        f"{golden} differs; if the change is intended run `make golden` and review the diff"
-    )
+    return ndjson_text(head, directory.people.sort("user").to_dicts())

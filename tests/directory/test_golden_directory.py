@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from shadowscan.directory import DIRECTORY_READERS
-from shadowscan.directory.load import HEAD_LINES, MIN_SNIFF, detect_type
-from shadowscan.identity.load import read_lines
+from shadowscan.directory.load import detect_type
+from shadowscan.reference import MIN_SNIFF, head_of
 from tests.directory.helpers import GOLDEN, ROOT, SAMPLES, compare, render
 
 CASES = [
@@ -26,10 +26,6 @@ FOREIGN = sorted(
     for p in [*(ROOT / "sample_logs").rglob("*"), *(ROOT / "sample_identity").rglob("*")]
     if p.is_file() and SAMPLES not in p.parents
 )
-
-
-def head_of(path: Path) -> list[str]:
-    return [ln for ln in read_lines(str(path)) if ln.strip()][:HEAD_LINES]
 
 
 @pytest.mark.parametrize("name", DIRECTORY_READERS.names())
@@ -52,7 +48,7 @@ def test_golden(name: str, sample: Path) -> None:
 
 @pytest.mark.parametrize(("name", "sample"), CASES, ids=[f"{n}/{s.name}" for n, s in CASES])
 def test_detected_as_its_own_type(name: str, sample: Path) -> None:
-    assert detect_type(str(sample), head_of(sample)).name == name
+    assert detect_type(str(sample), head_of(str(sample))).name == name
 
 
 @pytest.mark.parametrize(("name", "sample"), CASES, ids=[f"{n}/{s.name}" for n, s in CASES])
@@ -72,14 +68,14 @@ def test_sample_has_the_people_the_end_to_end_test_needs(name: str, sample: Path
 
 @pytest.mark.parametrize("path", FOREIGN, ids=[str(p.relative_to(ROOT)) for p in FOREIGN])
 def test_readers_do_not_claim_other_files(path: Path) -> None:
-    head = head_of(path)
+    head = head_of(str(path))
     for name, reader in DIRECTORY_READERS.items():
         assert reader.sniff(head) < MIN_SNIFF, f"{name} claims {path}"
 
 
 @pytest.mark.parametrize(("name", "sample"), CASES, ids=[f"{n}/{s.name}" for n, s in CASES])
 def test_readers_do_not_claim_each_other(name: str, sample: Path) -> None:
-    head = head_of(sample)
+    head = head_of(str(sample))
     for other, reader in DIRECTORY_READERS.items():
         if other != name:
             assert reader.sniff(head) < MIN_SNIFF, f"{other} claims {sample}"

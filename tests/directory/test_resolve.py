@@ -182,10 +182,10 @@ def test_a_later_record_matching_two_people_stays_apart(tmp_path: Path) -> None:
 
 
 def test_load_errors_say_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"missing\.csv: directory file not found"):
+    with pytest.raises(InputError, match=r"missing\.csv: directory export not found"):
         load_directory([str(tmp_path / "missing.csv")])
     empty = write(tmp_path, "empty.csv", "")
-    with pytest.raises(InputError, match=r"empty\.csv: the directory file is empty"):
+    with pytest.raises(InputError, match=r"empty\.csv: the directory export is empty"):
         load_directory([empty])
     other = write(tmp_path, "notes.txt", "hello\nworld\n")
     with pytest.raises(

@@ -4,16 +4,20 @@ sniffing, and the accounting property."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity.asa_vpn import AsaVpnReader
-from shadowscan.identity.load import HEAD_LINES, read_lines
-from tests.identity.helpers import ROOT, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    spans,
+    utc,
+)
 
+NAME = "asa_vpn"
 H = "Nov 19 2026 {t} vpn-asa : "
 
 
@@ -32,15 +36,6 @@ def disconnected(t: str, user: str, pub: str) -> str:
     )
 
 
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
-def spans(lines: list[str], tz: str = "UTC") -> list[tuple[str, str, dt.datetime, dt.datetime]]:
-    frame = read("asa_vpn", lines, tz).frame.sort("ip", "start")
-    return [(r["ip"], r["user"], r["start"], r["end"]) for r in frame.iter_rows(named=True)]
-
-
 @pytest.mark.parametrize(
     "end",
     [
@@ -57,10 +52,10 @@ def spans(lines: list[str], tz: str = "UTC") -> list[tuple[str, str, dt.datetime
 )
 def test_each_disconnect_message_ends_the_session(end: str) -> None:
     lines = [start("08:00:01", "jdoe", "203.0.113.7", "10.10.0.23"), H.format(t="09:02:04") + end]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.10.0.23", "jdoe", utc("2026-11-19 08:00:01"), utc("2026-11-19 09:02:04"))
     ]
-    assert read("asa_vpn", lines).parsed == 2
+    assert read(NAME, lines).parsed == 2
 
 
 def test_an_end_closes_only_its_user_and_public_address() -> None:
@@ -71,7 +66,7 @@ def test_an_end_closes_only_its_user_and_public_address() -> None:
         disconnected("08:30:00", "cwu", "198.51.100.20"),
         disconnected("08:40:00", "bwong", "203.0.113.9"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.10.0.31", "bwong", utc("2026-11-19 08:00:00"), utc("2026-11-19 16:00:00")),
         ("10.10.0.32", "cwu", utc("2026-11-19 08:01:00"), utc("2026-11-19 08:30:00")),
         ("10.10.0.33", "bwong", utc("2026-11-19 08:02:00"), utc("2026-11-19 08:40:00")),
@@ -85,7 +80,7 @@ def test_ipv6_assignment_and_older_address_form() -> None:
         "Address <10.10.0.25> assigned to session",
         disconnected("09:00:00", "asmith", "198.51.100.9"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.10.0.24", "asmith", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00")),
         ("10.10.0.25", "CORP\\dlee", utc("2026-11-19 08:05:00"), utc("2026-11-19 16:05:00")),
         ("2001:db8:10::24", "asmith", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00")),
@@ -97,7 +92,7 @@ def test_overlapping_sessions_on_one_address_stay_as_a_conflict() -> None:
         start("08:00:00", "jdoe", "203.0.113.7", "10.10.0.23"),
         start("08:30:00", "asmith", "198.51.100.9", "10.10.0.23"),
     ]
-    assert [(ip, user) for ip, user, _, _ in spans(lines)] == [
+    assert [(ip, user) for ip, user, _, _ in spans(NAME, lines)] == [
         ("10.10.0.23", "jdoe"),
         ("10.10.0.23", "asmith"),
     ]
@@ -111,7 +106,7 @@ def test_header_variants_and_local_time() -> None:
         "Nov 19 07:20:00 vpn-asa : " + tail.replace("10.10.0.23", "10.10.0.25"),
         "Nov 19 2026 07:30:00 EST vpn-asa : " + tail.replace("10.10.0.23", "10.10.0.26"),
     ]
-    starts = [(ip, s) for ip, _, s, _ in spans(lines, tz="Europe/Berlin")]
+    starts = [(ip, s) for ip, _, s, _ in spans(NAME, lines, timezone="Europe/Berlin")]
     assert starts == [
         ("10.10.0.23", utc("2026-11-19 06:00:00")),
         ("10.10.0.24", utc("2026-11-19 07:10:00")),
@@ -130,7 +125,7 @@ def test_rejections_and_ignored_lines() -> None:
         "not an ASA line",
         "",
     ]
-    batch = read("asa_vpn", lines)
+    batch = read(NAME, lines)
     assert batch.rejected.rows() == [
         (1, "bad address"),
         (2, "malformed message"),
@@ -148,33 +143,13 @@ VALID = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(VALID))
-    i = draw(st.integers(0, len(line)))
-    j = draw(st.integers(i, min(len(line), i + 12)))
-    return line[:i] + draw(st.text(max_size=6)) + line[j:]
-
-
-@given(st.lists(st.one_of(st.sampled_from(VALID), mutated(), st.text(max_size=120)), max_size=12))
+@given(any_lines(VALID, max_size=12))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    frame = check_accounting("asa_vpn", lines).frame
-    assert (frame["end"] >= frame["start"]).all()
+    check_accounting(NAME, lines)
 
 
 def test_does_not_claim_other_samples() -> None:
-    others = [
-        p
-        for root in (ROOT / "sample_identity", ROOT / "sample_logs")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "asa_vpn" not in p.parts
-    ]
-    claimed = [
-        str(p)
-        for p in others
-        if AsaVpnReader.sniff([ln for ln in read_lines(str(p)) if ln.strip()][:HEAD_LINES]) >= 0.5
-    ]
-    assert claimed == []
+    assert_claims_only_own_samples(AsaVpnReader, NAME)
 
 
 def test_claims_a_vpn_log() -> None:

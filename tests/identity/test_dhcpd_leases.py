@@ -4,19 +4,22 @@ blocks are accounted line by line, other declarations are ignored."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity.load import HEAD_LINES, read_lines
-from tests.identity.helpers import SAMPLES, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    sample_lines,
+)
 
 NAME = "dhcpd_leases"
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = (SAMPLES / NAME / "dhcpd.leases").read_text().splitlines()
+SAMPLE = sample_lines(NAME, "dhcpd.leases")
 UTC = dt.UTC
 
 
@@ -211,26 +214,15 @@ def test_abandoned_backup_hardwareless_and_other_declarations_are_ignored() -> N
     assert (batch.ignored, batch.rejected.height) == (len(lines), 0)
 
 
-NOISE = st.text(max_size=60)
-MUTATED = st.tuples(
-    st.sampled_from(SAMPLE), st.integers(0, 60), st.sampled_from(["", "{", "}", ";", "#", '"', "x"])
-).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :])
+#: What a near miss of a lease file puts in: the characters its block syntax turns on.
+SYNTAX = st.sampled_from(["", "{", "}", ";", "#", '"', "x"])
 
 
-@given(st.lists(st.one_of(st.sampled_from(SAMPLE), MUTATED, NOISE), max_size=60))
+@given(any_lines(SAMPLE, max_size=60, insert=SYNTAX))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
     batch = check_accounting(NAME, lines)
     assert (batch.frame["end"] > batch.frame["start"]).all()
 
 
 def test_sniff_claims_only_lease_files() -> None:
-    reader = IDENTITY_READERS.get(NAME)
-    for path in sorted([*(ROOT / "sample_logs").glob("*/*"), *SAMPLES.glob("*/*")]):
-        if not path.is_file():
-            continue
-        head = [ln for ln in read_lines(str(path)) if ln.strip()][:HEAD_LINES]
-        score = reader.sniff(head)
-        if path.parent.name == NAME:
-            assert score >= 0.9, path
-        else:
-            assert score < 0.5, path
+    assert_claims_only_own_samples(IDENTITY_READERS.get(NAME), NAME)

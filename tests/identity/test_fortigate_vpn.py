@@ -4,15 +4,19 @@ address, rejections, sniffing, and the accounting property."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity.fortigate_vpn import FortigateVpnReader
-from shadowscan.identity.load import HEAD_LINES, read_lines
-from tests.identity.helpers import ROOT, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    spans,
+    utc,
+)
 
+NAME = "fortigate_vpn"
 HEAD = 'date=2026-11-19 time={t} devname="FGT-HQ" tz="+0100" type="event" subtype="vpn" vd="root" '
 
 
@@ -30,22 +34,13 @@ def ipsec(t: str, action: str, tid: int, xauth: str, ip: str) -> str:
     )
 
 
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
-def spans(lines: list[str]) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
-    frame = read("fortigate_vpn", lines).frame.sort("ip", "start")
-    return [(r["ip"], r["user"], r["start"], r["end"]) for r in frame.iter_rows(named=True)]
-
-
 def test_tunnel_down_ends_the_tunnel_with_its_id() -> None:
     lines = [
         ssl("09:00:00", "tunnel-up", 11, "jdoe", "10.212.134.200"),
         ssl("09:05:00", "tunnel-up", 12, "asmith", "10.212.134.201"),
         ssl("10:00:00", "tunnel-down", 11, "jdoe", "10.212.134.200"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.212.134.200", "jdoe", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00")),
         ("10.212.134.201", "asmith", utc("2026-11-19 08:05:00"), utc("2026-11-19 16:05:00")),
     ]
@@ -57,7 +52,7 @@ def test_ipsec_dialup_uses_xauthuser_and_assignip_and_stats_extend() -> None:
         ipsec("15:30:00", "tunnel-stats", 77, "bwong", "10.10.60.5"),
         ipsec("09:31:00", "tunnel-up", 78, "N/A", "10.10.60.6"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.10.60.5", "bwong", utc("2026-11-19 08:30:00"), utc("2026-11-19 22:30:00")),
     ]
 
@@ -66,7 +61,7 @@ def test_eventtime_wins_over_date_and_time() -> None:
     line = ssl("09:00:00", "tunnel-up", 11, "CORP\\\\dlee", "10.212.134.200").replace(
         "tz=", "eventtime=1795075201500000000 tz="
     )
-    assert spans([line])[0][1:3] == ("CORP\\dlee", utc("2026-11-19 08:00:01.5"))
+    assert spans(NAME, [line])[0][1:3] == ("CORP\\dlee", utc("2026-11-19 08:00:01.5"))
 
 
 def test_tunnels_without_an_address_and_other_logs_are_ignored() -> None:
@@ -79,7 +74,7 @@ def test_tunnels_without_an_address_and_other_logs_are_ignored() -> None:
         + 'srcip=10.212.134.200 dstip=1.1.1.1 action="close"',
         "not a FortiOS line",
     ]
-    batch = read("fortigate_vpn", lines)
+    batch = read(NAME, lines)
     assert (batch.parsed, batch.ignored, batch.rejected.height) == (0, 5, 0)
 
 
@@ -88,7 +83,7 @@ def test_rejections() -> None:
         ssl("09:00:00", "tunnel-up", 11, "jdoe", "10.212.134.999"),
         ssl("09:00:00", "tunnel-up", 12, "jdoe", "10.212.134.9").replace("11-19", "11-31"),
     ]
-    assert read("fortigate_vpn", lines).rejected.rows() == [
+    assert read(NAME, lines).rejected.rows() == [
         (1, "bad address"),
         (2, "bad timestamp"),
     ]
@@ -102,34 +97,13 @@ VALID = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(VALID))
-    i = draw(st.integers(0, len(line)))
-    j = draw(st.integers(i, min(len(line), i + 12)))
-    return line[:i] + draw(st.text(max_size=6)) + line[j:]
-
-
-@given(st.lists(st.one_of(st.sampled_from(VALID), mutated(), st.text(max_size=120)), max_size=12))
+@given(any_lines(VALID, max_size=12))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    frame = check_accounting("fortigate_vpn", lines).frame
-    assert (frame["end"] >= frame["start"]).all()
+    check_accounting(NAME, lines)
 
 
 def test_does_not_claim_other_samples() -> None:
-    others = [
-        p
-        for root in (ROOT / "sample_identity", ROOT / "sample_logs")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "fortigate_vpn" not in p.parts
-    ]
-    claimed = [
-        str(p)
-        for p in others
-        if FortigateVpnReader.sniff([ln for ln in read_lines(str(p)) if ln.strip()][:HEAD_LINES])
-        >= 0.5
-    ]
-    assert claimed == []
+    assert_claims_only_own_samples(FortigateVpnReader, NAME)
 
 
 def test_claims_a_vpn_event_log() -> None:

@@ -5,14 +5,21 @@ accounting property."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity.globalprotect import GlobalProtectReader
-from shadowscan.identity.load import HEAD_LINES, read_lines
-from tests.identity.helpers import ROOT, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    spans,
+    utc,
+)
+
+NAME = "globalprotect"
+#: A session as the tests compare it: GlobalProtect also names the machine.
+SESSION = ("ip", "user", "device", "start", "end")
 
 
 def gp(
@@ -44,26 +51,13 @@ def system(t: str, event: str, description: str) -> str:
     )
 
 
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
-def spans(
-    lines: list[str], tz: str = "UTC"
-) -> list[tuple[str, str, str, dt.datetime, dt.datetime]]:
-    frame = read("globalprotect", lines, tz).frame.sort("ip", "start")
-    return [
-        (r["ip"], r["user"], r["device"], r["start"], r["end"]) for r in frame.iter_rows(named=True)
-    ]
-
-
 def test_logout_ends_the_session_of_that_user_and_machine() -> None:
     lines = [
         gp("08:00:00", "gateway-connected", "corp\\asmith", "LAPTOP-ASMITH", "10.31.0.9"),
         gp("08:01:00", "gateway-connected", "corp\\asmith", "PHONE-ASMITH", "10.31.0.10"),
         gp("08:30:00", "gateway-logout", "corp\\asmith", "PHONE-ASMITH", "10.31.0.10"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines, columns=SESSION) == [
         (
             "10.31.0.10",
             "corp\\asmith",
@@ -88,7 +82,7 @@ def test_gateway_events_confirm_and_config_release_ends() -> None:
         gp("15:00:00", "gateway-hip-check", "jdoe", "LAPTOP-JDOE", "10.31.0.5"),
         gp("17:00:00", "gateway-config-release", "jdoe", "LAPTOP-JDOE", "0.0.0.0"),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines, columns=SESSION) == [
         ("10.31.0.5", "jdoe", "laptop-jdoe", utc("2026-11-19 08:00"), utc("2026-11-19 17:00")),
         ("fd00::5", "jdoe", "laptop-jdoe", utc("2026-11-19 08:00:01"), utc("2026-11-19 16:00:01")),
     ]
@@ -110,7 +104,7 @@ def test_system_records_key_on_the_user() -> None:
             "version: Microsoft Windows 11 Enterprise , 64-bit, Reason: client logout.",
         ),
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines, columns=SESSION) == [
         (
             "10.31.0.5",
             "corp\\jdoe",
@@ -133,7 +127,9 @@ def test_record_times_use_the_header_offset_else_the_timezone() -> None:
         ),
         gp("08:00:00", "gateway-connected", "asmith", "B", "10.31.0.6"),
     ]
-    assert [(ip, start) for ip, _, _, start, _ in spans(lines, tz="America/New_York")] == [
+    assert [
+        (ip, start) for ip, _, _, start, _ in spans(NAME, lines, "America/New_York", SESSION)
+    ] == [
         ("10.31.0.5", utc("2026-11-19 07:00")),
         ("10.31.0.6", utc("2026-11-19 13:00")),
     ]
@@ -151,7 +147,7 @@ def test_failures_pre_tunnel_events_and_pre_logon_are_ignored() -> None:
         ),
         "Nov 19 08:00:00 PA-3220 1,2026/11/19 08:00:00,0132,TRAFFIC,end,2561,2026/11/19 08:00:00,x",
     ]
-    batch = read("globalprotect", lines)
+    batch = read(NAME, lines)
     assert (batch.parsed, batch.ignored, batch.rejected.height) == (0, 7, 0)
 
 
@@ -162,7 +158,7 @@ def test_rejections() -> None:
             "2026/11/19", "2026/11/31"
         ),
     ]
-    assert read("globalprotect", lines).rejected.rows() == [
+    assert read(NAME, lines).rejected.rows() == [
         (1, "bad address"),
         (2, "bad timestamp"),
     ]
@@ -180,34 +176,13 @@ VALID = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(VALID))
-    i = draw(st.integers(0, len(line)))
-    j = draw(st.integers(i, min(len(line), i + 12)))
-    return line[:i] + draw(st.text(alphabet=st.characters(), max_size=6)) + line[j:]
-
-
-@given(st.lists(st.one_of(st.sampled_from(VALID), mutated(), st.text(max_size=120)), max_size=12))
+@given(any_lines(VALID, max_size=12))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    frame = check_accounting("globalprotect", lines).frame
-    assert (frame["end"] >= frame["start"]).all()
+    check_accounting(NAME, lines)
 
 
 def test_does_not_claim_other_samples() -> None:
-    others = [
-        p
-        for root in (ROOT / "sample_identity", ROOT / "sample_logs")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "globalprotect" not in p.parts
-    ]
-    claimed = [
-        str(p)
-        for p in others
-        if GlobalProtectReader.sniff([ln for ln in read_lines(str(p)) if ln.strip()][:HEAD_LINES])
-        >= 0.5
-    ]
-    assert claimed == []
+    assert_claims_only_own_samples(GlobalProtectReader, NAME)
 
 
 def test_claims_a_globalprotect_log() -> None:

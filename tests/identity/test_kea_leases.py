@@ -4,18 +4,20 @@ deleted and prefix rows are ignored; columns come from the header."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity.load import HEAD_LINES, read_lines
-from tests.identity.helpers import SAMPLES, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    sample_lines,
+)
 
 NAME = "kea_leases"
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = (SAMPLES / NAME / "kea-leases4.csv").read_text().splitlines()
+SAMPLE = sample_lines(NAME, "kea-leases4.csv")
 UTC = dt.UTC
 V4 = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id"
 AT_8 = 1795075200  # 2026-11-19 08:00 UTC
@@ -101,25 +103,11 @@ def test_broken_rows_are_rejected() -> None:
     ]
 
 
-MUTATED = st.tuples(st.sampled_from(SAMPLE), st.integers(0, 100), st.text(max_size=3)).map(
-    lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :]
-)
-
-
-@given(st.lists(st.one_of(st.sampled_from(SAMPLE), MUTATED, st.text(max_size=80)), max_size=40))
+@given(any_lines(SAMPLE, max_size=40))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
     batch = check_accounting(NAME, lines)
     assert (batch.frame["end"] > batch.frame["start"]).all()
 
 
 def test_sniff_claims_only_kea_lease_files() -> None:
-    reader = IDENTITY_READERS.get(NAME)
-    for path in sorted([*(ROOT / "sample_logs").glob("*/*"), *SAMPLES.glob("*/*")]):
-        if not path.is_file():
-            continue
-        head = [ln for ln in read_lines(str(path)) if ln.strip()][:HEAD_LINES]
-        score = reader.sniff(head)
-        if path.parent.name == NAME:
-            assert score >= 0.9, path
-        else:
-            assert score < 0.5, path
+    assert_claims_only_own_samples(IDENTITY_READERS.get(NAME), NAME)

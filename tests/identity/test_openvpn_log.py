@@ -4,26 +4,20 @@ addresses, rejections, sniffing, and the accounting property."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
-from shadowscan.identity.load import HEAD_LINES, read_lines
 from shadowscan.identity.openvpn_log import OpenVpnLogReader
-from tests.identity.helpers import ROOT, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    spans,
+    utc,
+)
 
-
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
-def spans(lines: list[str], tz: str = "UTC") -> list[tuple[str, str, dt.datetime, dt.datetime]]:
-    frame = read("openvpn_log", lines, tz).frame.sort("ip", "start")
-    return [(r["ip"], r["user"], r["start"], r["end"]) for r in frame.iter_rows(named=True)]
-
-
+NAME = "openvpn_log"
 POOL = (
     "2026-11-19 08:00:01 jdoe/203.0.113.7:51234 MULTI_sva: pool returned IPv4=10.8.0.6, IPv6={v6}"
 )
@@ -43,7 +37,7 @@ def test_each_disconnect_ends_the_session(end: str) -> None:
         POOL.format(v6="(Not enabled)"),
         f"2026-11-19 09:15:42 jdoe/203.0.113.7:51234 {end}",
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.8.0.6", "jdoe", utc("2026-11-19 08:00:01"), utc("2026-11-19 09:15:42"))
     ]
 
@@ -54,7 +48,7 @@ def test_a_disconnect_closes_only_its_client_instance() -> None:
         "2026-11-19 08:10:00 jdoe/198.51.100.77:40000 MULTI: Learn: 10.8.0.10 -> jdoe/198.51.100.77:40000",
         "2026-11-19 09:00:00 jdoe/203.0.113.7:51234 SIGTERM[soft,remote-exit] received, client-instance exiting",
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.8.0.10", "jdoe", utc("2026-11-19 08:10:00"), utc("2026-11-19 16:10:00")),
         ("10.8.0.6", "jdoe", utc("2026-11-19 08:00:01"), utc("2026-11-19 09:00:00")),
         ("fd00:8::1000", "jdoe", utc("2026-11-19 08:00:01"), utc("2026-11-19 09:00:00")),
@@ -70,7 +64,7 @@ def test_time_formats_are_local() -> None:
         "<29>1 2026-11-19T08:00:00.5-05:00 vpn1 openvpn 45184 - - " + body.format(ip="10.8.0.4"),
         "2026-11-19T08:00:00+00:00 vpn1 ovpn-server[23975]: " + body.format(ip="10.8.0.5"),
     ]
-    got = [(ip, user, start) for ip, user, start, _ in spans(lines, tz="Europe/Berlin")]
+    got = [(ip, user, start) for ip, user, start, _ in spans(NAME, lines, timezone="Europe/Berlin")]
     assert got == [
         ("10.8.0.1", "Dana Lee", utc("2026-11-19 07:00:00")),
         ("10.8.0.2", "Dana Lee", utc("2026-11-19 07:00:00.25")),
@@ -88,7 +82,7 @@ def test_routes_that_are_not_client_addresses_are_ignored() -> None:
         "2026-11-19 08:00:00 UNDEF/192.0.2.1:1 MULTI_sva: pool returned IPv4=10.8.0.7, IPv6=(Not enabled)",
         "2026-11-19 08:00:00 203.0.113.7:51234 [jdoe] Peer Connection Initiated with [AF_INET]203.0.113.7:51234",
     ]
-    batch = read("openvpn_log", lines)
+    batch = read(NAME, lines)
     assert (batch.parsed, batch.ignored, batch.rejected.height, batch.frame.height) == (0, 5, 0, 0)
 
 
@@ -98,7 +92,7 @@ def test_rejections() -> None:
         "2026-11-19 08:00:00 cwu/203.0.113.60:50000 MULTI: Learn: 10.8.0.10x -> cwu/203.0.113.60:50000",
         "2026-11-19 29:00:00 cwu/203.0.113.60:50000 MULTI_sva: pool returned IPv4=10.8.0.3, IPv6=(Not enabled)",
     ]
-    assert read("openvpn_log", lines).rejected.rows() == [
+    assert read(NAME, lines).rejected.rows() == [
         (1, "bad address"),
         (2, "bad address"),
         (3, "bad timestamp"),
@@ -114,34 +108,13 @@ VALID = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(VALID))
-    i = draw(st.integers(0, len(line)))
-    j = draw(st.integers(i, min(len(line), i + 12)))
-    return line[:i] + draw(st.text(max_size=6)) + line[j:]
-
-
-@given(st.lists(st.one_of(st.sampled_from(VALID), mutated(), st.text(max_size=120)), max_size=12))
+@given(any_lines(VALID, max_size=12))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    frame = check_accounting("openvpn_log", lines).frame
-    assert (frame["end"] >= frame["start"]).all()
+    check_accounting(NAME, lines)
 
 
 def test_does_not_claim_other_samples() -> None:
-    others = [
-        p
-        for root in (ROOT / "sample_identity", ROOT / "sample_logs")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "openvpn_log" not in p.parts
-    ]
-    claimed = [
-        str(p)
-        for p in others
-        if OpenVpnLogReader.sniff([ln for ln in read_lines(str(p)) if ln.strip()][:HEAD_LINES])
-        >= 0.5
-    ]
-    assert claimed == []
+    assert_claims_only_own_samples(OpenVpnLogReader, NAME)
 
 
 def test_claims_a_server_log() -> None:

@@ -4,15 +4,19 @@ one file, rejections, sniffing, and the accounting property."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowscan.identity.load import HEAD_LINES, read_lines
 from shadowscan.identity.openvpn_status import OpenVpnStatusReader
-from tests.identity.helpers import ROOT, check_accounting, read
+from tests.identity.helpers import (
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+    spans,
+    utc,
+)
 
+NAME = "openvpn_status"
 V1 = [
     "OpenVPN CLIENT LIST",
     "Updated,Thu Nov 19 09:00:00 2026",
@@ -45,21 +49,12 @@ V2 = [
 ]
 
 
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
-def spans(lines: list[str], tz: str = "UTC") -> list[tuple[str, str, dt.datetime, dt.datetime]]:
-    frame = read("openvpn_status", lines, tz).frame
-    return [(r["ip"], r["user"], r["start"], r["end"]) for r in frame.iter_rows(named=True)]
-
-
 def test_version_1_addresses_come_from_the_routing_table() -> None:
-    assert spans(V1, tz="Europe/Berlin") == [
+    assert spans(NAME, V1, timezone="Europe/Berlin") == [
         ("10.8.0.10", "asmith", utc("2026-11-19 07:30:00"), utc("2026-11-19 08:00:00")),
         ("10.8.0.6", "jdoe", utc("2026-11-19 07:00:00"), utc("2026-11-19 08:00:40")),
     ]
-    batch = read("openvpn_status", V1)
+    batch = read(NAME, V1)
     assert (batch.parsed, batch.ignored, batch.rejected.height) == (4, 8, 0)
 
 
@@ -69,8 +64,11 @@ def test_version_2_and_3_prefer_epochs_and_the_username() -> None:
         ("10.8.0.6", "jdoe", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00")),
         ("fd00:8::1000", "jdoe", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00")),
     ]
-    assert spans(V2, tz="America/New_York") == expected
-    assert spans([line.replace(",", "\t") for line in V2], tz="America/New_York") == expected
+    assert spans(NAME, V2, timezone="America/New_York") == expected
+    assert (
+        spans(NAME, [line.replace(",", "\t") for line in V2], timezone="America/New_York")
+        == expected
+    )
 
 
 def test_older_version_2_layout_is_read_from_its_header() -> None:
@@ -80,7 +78,7 @@ def test_older_version_2_layout_is_read_from_its_header() -> None:
         "Bytes Sent,Connected Since,Connected Since (time_t),Username",
         "CLIENT_LIST,jdoe,203.0.113.7:51234,10.8.0.6,1,2,Thu Nov 19 08:00:00 2026,1795075200,UNDEF",
     ]
-    assert spans(lines) == [
+    assert spans(NAME, lines) == [
         ("10.8.0.6", "jdoe", utc("2026-11-19 08:00:00"), utc("2026-11-19 09:00:00"))
     ]
 
@@ -90,7 +88,7 @@ def test_snapshots_of_one_session_give_one_binding() -> None:
         line.replace("TIME,2026-11-19 09:00:00,1795078800", "TIME,2026-11-19 09:05:00,1795079100")
         for line in V2
     ]
-    assert spans(V2 + later)[0] == (
+    assert spans(NAME, V2 + later)[0] == (
         "10.8.0.6",
         "jdoe",
         utc("2026-11-19 08:00:00"),
@@ -114,7 +112,7 @@ def test_rejections_and_ignored_rows() -> None:
         "END",
         "junk",
     ]
-    batch = read("openvpn_status", lines)
+    batch = read(NAME, lines)
     assert batch.rejected.rows() == [
         (6, "connected after snapshot"),
         (7, "bad timestamp"),
@@ -128,7 +126,7 @@ def test_rejections_and_ignored_rows() -> None:
 
 def test_rows_before_any_snapshot_time_are_rejected() -> None:
     lines = [V2[3], *V2[:3]]
-    assert read("openvpn_status", lines).rejected.rows() == [(1, "no snapshot time")]
+    assert read(NAME, lines).rejected.rows() == [(1, "no snapshot time")]
 
 
 @st.composite
@@ -146,24 +144,11 @@ def mutated(draw: st.DrawFn) -> list[str]:
 
 @given(mutated())
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    frame = check_accounting("openvpn_status", lines).frame
-    assert (frame["end"] >= frame["start"]).all()
+    check_accounting(NAME, lines)
 
 
 def test_does_not_claim_other_samples() -> None:
-    others = [
-        p
-        for root in (ROOT / "sample_identity", ROOT / "sample_logs")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "openvpn_status" not in p.parts
-    ]
-    claimed = [
-        str(p)
-        for p in others
-        if OpenVpnStatusReader.sniff([ln for ln in read_lines(str(p)) if ln.strip()][:HEAD_LINES])
-        >= 0.5
-    ]
-    assert claimed == []
+    assert_claims_only_own_samples(OpenVpnStatusReader, NAME)
 
 
 def test_claims_each_version() -> None:

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity import IDENTITY_READERS
-from shadowscan.identity.load import read_lines
-from tests.identity.helpers import SAMPLES, check_accounting, read
+from tests.identity.helpers import (
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+)
 
 NAME = "sessions_json"
-LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
 UTC = dt.UTC
-NOISE = st.text(
-    st.characters(
-        codec="utf-8",
-        exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
-    ),
-    max_size=120,
-)
 JDOE = {
     "ip": "10.0.0.5",
     "user": "jdoe",
@@ -112,20 +106,10 @@ def test_sniff(head: list[str], score: float) -> None:
 VALID = [json.dumps(JDOE), json.dumps(ASMITH), "[", "]", json.dumps([JDOE, ASMITH]), "  {"]
 
 
-@given(st.lists(st.one_of(NOISE, st.sampled_from(VALID)), max_size=25))
+@given(any_lines(VALID, max_size=25, line_breaks=False))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
     check_accounting(NAME, lines)
 
 
-def _head(path: Path) -> list[str]:
-    return [ln for ln in read_lines(str(path)) if ln.strip()][:50]
-
-
 def test_sniff_claims_its_samples_and_nothing_else() -> None:
-    reader = IDENTITY_READERS.get(NAME)
-    for path in sorted((SAMPLES / NAME).glob("*")):
-        assert reader.sniff(_head(path)) >= 0.9, path
-    others = [p for p in SAMPLES.rglob("*") if p.is_file() and NAME not in p.parts]
-    others += [p for p in LOGS.rglob("*") if p.is_file()]
-    claimed = [str(p) for p in others if reader.sniff(_head(p)) >= 0.5]
-    assert claimed == []
+    assert_claims_only_own_samples(IDENTITY_READERS.get(NAME), NAME)

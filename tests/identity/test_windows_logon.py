@@ -5,30 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from shadowscan.identity import IDENTITY_READERS
 from shadowscan.identity.base import IdentityContext
-from shadowscan.identity.load import read_lines
-from tests.identity.helpers import SAMPLES, check_accounting, read
+from tests.identity.helpers import (
+    NOISE,
+    any_lines,
+    assert_claims_only_own_samples,
+    check_accounting,
+    read,
+)
 
 NAME = "windows_logon"
-LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
 UTC = dt.UTC
-#: Arbitrary text without line breaks (what one line of a file can hold).
-NOISE = st.text(
-    st.characters(
-        codec="utf-8",
-        exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
-    ),
-    max_size=120,
-)
 
 
 def winlogbeat(eid: int | str = "4624", ts: str = "2026-11-02T08:00:00.000Z", **data: str) -> str:
@@ -210,31 +204,13 @@ VALID = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(VALID))
-    cut = draw(st.integers(0, len(line)))
-    return line[:cut] + draw(NOISE) + line[cut + draw(st.integers(0, 8)) :]
-
-
-@given(st.lists(st.one_of(NOISE, st.sampled_from(VALID), mutated()), max_size=25))
+@given(any_lines(VALID, max_size=25, line_breaks=False, insert=NOISE))
 def test_every_line_is_accounted_for(lines: list[str]) -> None:
-    batch = check_accounting(NAME, lines)
-    assert batch.frame["end"].ge(batch.frame["start"]).all()
-
-
-def _head(path: Path) -> list[str]:
-    return [ln for ln in read_lines(str(path)) if ln.strip()][:50]
+    check_accounting(NAME, lines)
 
 
 def test_sniff_claims_its_samples_and_nothing_else() -> None:
-    reader = IDENTITY_READERS.get(NAME)
-    for path in sorted((SAMPLES / NAME).glob("*")):
-        assert reader.sniff(_head(path)) >= 0.9, path
-    others = [p for p in SAMPLES.rglob("*") if p.is_file() and NAME not in p.parts]
-    others += [p for p in LOGS.rglob("*") if p.is_file()]
-    claimed = [str(p) for p in others if reader.sniff(_head(p)) >= 0.5]
-    assert claimed == []
+    assert_claims_only_own_samples(IDENTITY_READERS.get(NAME), NAME)
 
 
 def test_frame_schema() -> None:
