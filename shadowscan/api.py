@@ -22,7 +22,13 @@ from shadowscan.attribution import EVIDENCE_WINDOW, METHODS, Attributor, merge_e
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
 from shadowscan.errors import UsageError
-from shadowscan.findings import enrich, finalise, merge_deferred, merge_partials, settle
+from shadowscan.findings import (
+    DEFERRED_SCHEMA,
+    enrich,
+    finalise,
+    merge_partials,
+    settle,
+)
 from shadowscan.match import Matcher
 from shadowscan.outputs.base import records
 from shadowscan.parsers import PARSERS
@@ -129,7 +135,10 @@ def scan(
     attributor.evidence_window = evidence_window
     attributor.prepare(merge_evidence(evidence, evidence_window or EVIDENCE_WINDOW))
     settled = settle(
-        merge_partials(partials), merge_deferred(deferred), attributor, matcher.service_names()
+        merge_partials(partials),
+        pl.concat(deferred, rechunk=False) if deferred else pl.DataFrame(schema=DEFERRED_SCHEMA),
+        attributor,
+        matcher.service_names(),
     )
     findings = enrich(finalise(settled), attributor)
     if events.height:

@@ -23,7 +23,7 @@ from shadowscan.attribution import EVIDENCE_WINDOW, evidence_of, merge_evidence
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
-from shadowscan.findings import defer, merge_deferred, merge_partials, partial
+from shadowscan.findings import defer, merge_partials, partial
 from shadowscan.hosts import normalise_hosts
 from shadowscan.match import Matcher, Prefilter
 from shadowscan.parsers import PARSERS, ParseContext, Parser
@@ -343,7 +343,6 @@ class _FileRun:
                 self.learned.append(learned_answers(res.events))
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]
-                    self.deferred = [merge_deferred(self.deferred)]
                     if self.evidence:
                         self.evidence = [merge_evidence(self.evidence, self._window())]
 
@@ -399,7 +398,9 @@ class _FileRun:
             )
         learned = pl.concat(self.learned) if self.learned else None
         partials = merge_partials(self.partials) if self.partials else None
-        deferred = merge_deferred(self.deferred) if self.deferred else None
+        # Deferred rows of different batches rarely share a key (a key holds the second),
+        # so they are only stacked, never re-hashed: settling sums duplicates anyway.
+        deferred = pl.concat(self.deferred, rechunk=False) if self.deferred else None
         evidence = merge_evidence(self.evidence, self._window()) if self.evidence else None
         return FileResult(self.frames, partials, st, learned, deferred, evidence)
 

@@ -310,13 +310,28 @@ def settle(
     canonical user.
 
     ``partials`` hold events whose log named the user (spelled as logged: the directory
-    turns every spelling into one id here); ``deferred`` (``DEFERRED_SCHEMA``) holds the
-    rest, attributed by address and time now that every identity clue is known.
+    turns every spelling into one id here); ``deferred`` (``DEFERRED_SCHEMA``, rows with
+    the same key may repeat) holds the rest, attributed by address and time now that
+    every identity clue is known.
     ``services`` names each ``service_id`` (``service``, ``vendor``, ``category``).
     """
     named = attributor.canonicalise(partials, "user")
-    if deferred.is_empty():
-        return merge_partials([named])
+    # In slices, so that attributing millions of rows never holds them all twice.
+    settled = [
+        _settle_slice(part, attributor, services)
+        for part in deferred.iter_slices(SETTLE_SLICE)
+        if part.height
+    ]
+    return merge_partials([named, *settled])
+
+
+#: Deferred rows attributed at a time.
+SETTLE_SLICE = 500_000
+
+
+def _settle_slice(
+    deferred: pl.DataFrame, attributor: Attributor, services: pl.DataFrame
+) -> pl.DataFrame:
     found = attributor.attribute_points(
         deferred.select(pl.col("_src_key").alias("ip"), pl.col("at").alias("ts"))
     )
@@ -333,7 +348,7 @@ def settle(
         found["candidates"].alias("candidates"),
         found["device"].alias("device"),
     ).join(services, on="service_id", how="left")
-    return merge_partials([named, _to_partial(rows)])
+    return _to_partial(rows)
 
 
 def enrich(findings: pl.DataFrame, attributor: Attributor) -> pl.DataFrame:
