@@ -264,13 +264,84 @@ def panos(path: Path, lines: int, seed: int = 44, ai_share: float = 0.03) -> Pat
     return path
 
 
+def dhcp_churn(folder: Path, lines: int, leases: int = 100_000, seed: int = 45) -> Path:
+    """Attribution at scale: an unauthenticated Squid log where every line is AI traffic
+    (``lines`` matched events over 30 days from 3,000 addresses), a Kea lease file in
+    which each address passes through ~``leases / 3000`` devices (``leases`` leases), and
+    an asset inventory naming each device's owner (2,000 people)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    start, span = 1_763_510_400, 30 * 86_400  # 2025-11-19, 30 days
+    ips = [f"10.{a}.{b}.{c}" for a in range(2) for b in range(12) for c in range(1, 126)]
+    per_ip = -(-leases // len(ips))
+    length = span // per_ip
+    lease = (
+        pl.DataFrame({"n": np.arange(len(ips) * per_ip)})
+        .with_columns(
+            pl.Series(ips).gather(pl.Series(np.arange(len(ips) * per_ip) // per_ip)).alias("ip"),
+            (pl.col("n") % per_ip).alias("k"),
+        )
+        .head(leases)
+    )
+    macs = [
+        f"00:1a:{n >> 24 & 255:02x}:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
+        for n in range(lease.height)
+    ]
+    lease = lease.with_columns(
+        pl.Series("mac", macs),
+        (start + pl.col("k") * length + length).alias("expire"),
+    )
+    lease.select(
+        pl.col("ip").alias("address"),
+        pl.col("mac").alias("hwaddr"),
+        pl.lit(None, pl.String).alias("client_id"),
+        pl.lit(length).alias("valid_lifetime"),
+        "expire",
+        pl.lit(1).alias("subnet_id"),
+        pl.lit(0).alias("fqdn_fwd"),
+        pl.lit(0).alias("fqdn_rev"),
+        pl.format("host-{}", "n").alias("hostname"),
+        pl.lit(0).alias("state"),
+        pl.lit(None, pl.String).alias("user_context"),
+    ).write_csv(folder / "kea-leases4.csv")
+    lease.select(
+        pl.format("host-{}", "n").alias("hostname"),
+        "mac",
+        pl.format("user{}", (pl.col("n") * 7919) % 2000).alias("owner"),
+    ).write_csv(folder / "assets.csv")
+    batch = 1_000_000
+    with open(folder / "access.log", "wb") as fh:
+        for offset in range(0, lines, batch):
+            n = min(batch, lines - offset)
+            ts = start + (offset + np.arange(n)) * (span / lines)
+            frame = pl.DataFrame(
+                {
+                    "ts": pl.Series(ts).round(3),
+                    "ip": _choice(rng, ips, n),
+                    "host": _choice(rng, AI_HOSTS, n),
+                    "bytes": rng.integers(200, 500_000, n),
+                }
+            )
+            out = frame.select(
+                pl.format(
+                    "{}    120 {} TCP_TUNNEL/200 {} CONNECT {}:443 - HIER_DIRECT/104.18.32.47 -",
+                    pl.col("ts").cast(pl.String).str.pad_end(14, "0"),
+                    "ip",
+                    "bytes",
+                    "host",
+                ).alias("line")
+            )
+            fh.write(("\n".join(out["line"].to_list()) + "\n").encode())
+    return folder
+
+
 def main() -> None:
     """``python -m bench.generate squid PATH LINES``: run in a child process so the
     benchmark's parent stays small (a child's peak RSS counts its parent's at fork)."""
     import sys
 
     kind, path, lines = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    {"squid": squid, "bind": bind, "panos": panos}[kind](path, lines)
+    {"squid": squid, "bind": bind, "panos": panos, "dhcp_churn": dhcp_churn}[kind](path, lines)
 
 
 if __name__ == "__main__":
