@@ -24,6 +24,7 @@ from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_
 from shadowscan.errors import UsageError
 from shadowscan.findings import (
     DEFERRED_SCHEMA,
+    UPLOAD_THRESHOLD,
     enrich,
     finalise,
     merge_partials,
@@ -73,6 +74,7 @@ def scan(
     matcher: Matcher | None = None,
     attributor: Attributor | None = None,
     evidence_window: dt.timedelta | None = EVIDENCE_WINDOW,
+    upload_threshold: int = UPLOAD_THRESHOLD,
 ) -> ScanResult:
     """Read ``paths`` (files, directories, globs, ``-``), match, attribute, and aggregate
     findings.
@@ -100,6 +102,7 @@ def scan(
         dns_suffixes=tuple(dns_suffixes),
         evidence_window=evidence_window,
         defer_unnamed=evidence_window is not None or not attributor.bindings.is_empty(),
+        upload_threshold=upload_threshold,
     )
     if workers is not None:
         options.workers = workers

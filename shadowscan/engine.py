@@ -23,7 +23,7 @@ from shadowscan.attribution import EVIDENCE_WINDOW, evidence_of, merge_evidence
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
-from shadowscan.findings import defer, merge_partials, partial
+from shadowscan.findings import UPLOAD_THRESHOLD, defer, merge_partials, partial
 from shadowscan.hosts import normalise_hosts
 from shadowscan.match import Matcher, Prefilter
 from shadowscan.parsers import PARSERS, ParseContext, Parser
@@ -69,6 +69,8 @@ class ScanOptions:
     #: Keep events without a logged user per second until the end of the scan, to be
     #: attributed by address and time; False when nothing could attribute them.
     defer_unnamed: bool = True
+    #: A request sending more than this many bytes is a large upload.
+    upload_threshold: int = UPLOAD_THRESHOLD
 
 
 @dataclass
@@ -334,12 +336,13 @@ class _FileRun:
                 self.frames.append(res.events.with_columns(pl.col("line_no") + (base + 1)))
             if not opts.keep_unmatched:
                 st.matched += res.events.height
+                limit = opts.upload_threshold
                 if opts.defer_unnamed:
                     named = pl.col("user").is_not_null()
-                    self.partials.append(partial(res.events.filter(named)))
-                    self.deferred.append(defer(res.events.filter(~named)))
+                    self.partials.append(partial(res.events.filter(named), limit))
+                    self.deferred.append(defer(res.events.filter(~named), limit))
                 else:
-                    self.partials.append(partial(res.events))
+                    self.partials.append(partial(res.events, limit))
                 self.learned.append(learned_answers(res.events))
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]

@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     FINDINGS = 1  # findings at or above --fail-on
     USAGE = 2  # bad option or argument
     INPUT = 3  # missing, unreadable or unrecognisable input
+    DELIVERY = 4  # output written, but a --send destination failed (findings spooled)
     INTERNAL = 70  # a bug in shadowscan (EX_SOFTWARE)
 
 
@@ -48,3 +49,9 @@ class SignatureError(ShadowscanError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+
+
+class DeliveryError(ShadowscanError):
+    """A transport could not deliver; what it could not send is spooled for the next run."""
+
+    exit_status = ExitStatus.DELIVERY

@@ -49,6 +49,7 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "bytes_out_known": pl.UInt64(),
     "bytes_in": pl.Int64(),
     "bytes_in_known": pl.UInt64(),
+    "large_uploads": pl.UInt64(),
     "src_ips": pl.List(pl.String()),
     "log_types": pl.List(pl.String()),
     "hosts": pl.List(pl.String()),
@@ -76,6 +77,7 @@ DEFERRED_SCHEMA: dict[str, pl.DataType] = {
     "bytes_out_known": pl.UInt64(),
     "bytes_in": pl.Int64(),
     "bytes_in_known": pl.UInt64(),
+    "large_uploads": pl.UInt64(),
     "conf_rank": pl.Int8(),
 }
 _SUMS = (
@@ -86,6 +88,7 @@ _SUMS = (
     "bytes_out_known",
     "bytes_in",
     "bytes_in_known",
+    "large_uploads",
 )
 
 #: ``<format>_phase`` values of lines that do not close a connection (start, interim).
@@ -94,7 +97,11 @@ OPENING_PHASES = frozenset({"start", "build", "create", "interim", "update"})
 _LISTS = ("src_ips", "log_types", "hosts", "match_rules", "models", "candidates", "devices")
 
 
-def units(events: pl.DataFrame) -> pl.DataFrame:
+#: A request that sends more than this many bytes is a large upload (``--upload-threshold``).
+UPLOAD_THRESHOLD = 1_000_000
+
+
+def units(events: pl.DataFrame, upload_threshold: int = UPLOAD_THRESHOLD) -> pl.DataFrame:
     """One scalar row per matched event with what aggregation needs: keys, the counts it
     adds (0 or 1 request, lookup, blocked attempt), bytes, evidence and ranks.
 
@@ -145,6 +152,10 @@ def units(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("bytes_out").is_not_null().cast(pl.UInt64).alias("bytes_out_known"),
         "bytes_in",
         pl.col("bytes_in").is_not_null().cast(pl.UInt64).alias("bytes_in_known"),
+        ((pl.col("bytes_out") > upload_threshold) & ~is_dns & ~repeat)
+        .fill_null(False)
+        .cast(pl.UInt64)
+        .alias("large_uploads"),
         "src_ip",
         "log_type",
         "host",
@@ -187,19 +198,19 @@ def _to_partial(rows: pl.DataFrame) -> pl.DataFrame:
     return conform(out, PARTIAL_SCHEMA).select(list(PARTIAL_SCHEMA))
 
 
-def partial(events: pl.DataFrame) -> pl.DataFrame:
+def partial(events: pl.DataFrame, upload_threshold: int = UPLOAD_THRESHOLD) -> pl.DataFrame:
     """Per (user or source, service, day) partial aggregates of matched events."""
     if events.is_empty():
         return pl.DataFrame(schema=PARTIAL_SCHEMA)
-    return _to_partial(units(events))
+    return _to_partial(units(events, upload_threshold))
 
 
-def defer(events: pl.DataFrame) -> pl.DataFrame:
+def defer(events: pl.DataFrame, upload_threshold: int = UPLOAD_THRESHOLD) -> pl.DataFrame:
     """Matched events whose log names no user, compacted per source address, service,
     second and evidence until attribution (``DEFERRED_SCHEMA``)."""
     if events.is_empty():
         return pl.DataFrame(schema=DEFERRED_SCHEMA)
-    return merge_deferred([units(events).select(list(DEFERRED_SCHEMA))])
+    return merge_deferred([units(events, upload_threshold).select(list(DEFERRED_SCHEMA))])
 
 
 def merge_deferred(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -240,6 +251,7 @@ def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
         pl.col("bytes_out_known").sum(),
         pl.col("bytes_in").sum(),
         pl.col("bytes_in_known").sum(),
+        pl.col("large_uploads").sum(),
         *(pl.col(c).list.explode(keep_nulls=False, empty_as_null=False).unique() for c in _LISTS),
         pl.col("conf_rank").max(),
         pl.col("attr_rank").max(),
@@ -273,6 +285,7 @@ def finalise(partials: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("bytes_in").sum())
         .otherwise(None)
         .alias("bytes_in"),
+        pl.col("large_uploads").sum(),
         pl.col("conf_rank").max(),
         pl.col("attr_rank").max(),
     )

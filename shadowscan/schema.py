@@ -168,6 +168,21 @@ FINDING_FIELDS: tuple[Field, ...] = (
     Field("service", pl.String(), "Service display name."),
     Field("vendor", pl.String(), "Vendor."),
     Field("category", pl.String(), "Service category."),
+    Field(
+        "policy",
+        pl.String(),
+        "`sanctioned`, `tolerated`, `unsanctioned` or `unreviewed` under `--policy` (`unreviewed` without one).",
+    ),
+    Field(
+        "severity",
+        pl.String(),
+        "`info`, `low`, `medium`, `high` or `critical`, from `risk_score`.",
+    ),
+    Field(
+        "risk_score",
+        pl.UInt8(),
+        "0-100: service risk, policy status, data sent, large uploads, breadth and confidence (see Risk score).",
+    ),
     Field("first_seen", UTC_TS, "Earliest matched event, UTC."),
     Field("last_seen", UTC_TS, "Latest matched event, UTC."),
     Field("active_days", pl.UInt32(), "Distinct UTC days with at least one event."),
@@ -191,6 +206,11 @@ FINDING_FIELDS: tuple[Field, ...] = (
     ),
     Field("bytes_in", pl.Int64(), "Sum of bytes received from the service."),
     Field(
+        "large_uploads",
+        pl.UInt64(),
+        "Requests that each sent more than `--upload-threshold` (default 1 MB) to the service.",
+    ),
+    Field(
         "log_types",
         pl.List(pl.String()),
         "Kinds of log that gave evidence (`proxy`, `dns`, ...), sorted.",
@@ -206,6 +226,16 @@ FINDING_FIELDS: tuple[Field, ...] = (
         "models",
         pl.List(pl.String()),
         "Distinct models named in API paths, sorted (empty when the logs do not show them).",
+    ),
+    Field(
+        "policy_rule",
+        pl.String(),
+        "Which policy entry decided `policy` (`user:asmith`, `department:Engineering`, `service:github-copilot`, `category:chat_assistant`, `vendor:OpenAI`, `default`).",
+    ),
+    Field(
+        "risk_factors",
+        pl.List(pl.String()),
+        "What raised `risk_score`, one entry per contribution (`unsanctioned +30`, `trains_on_user_data +15`, ...).",
     ),
 )
 FINDING_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in FINDING_FIELDS}

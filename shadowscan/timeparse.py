@@ -41,3 +41,16 @@ def parse_duration(value: str, *, option: str) -> dt.timedelta:
     if not rel:
         raise UsageError(f"{option} {value!r}: use a duration like 30s, 15m, 12h, 7d or 2w")
     return dt.timedelta(**{_UNITS[rel.group(2)]: int(rel.group(1))})
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$", re.IGNORECASE)
+
+
+def parse_size(value: str, *, option: str) -> int:
+    """``1MB`` (10^6), ``1MiB`` (2^20), ``500k``, ``2000000`` as a number of bytes."""
+    m = _SIZE.match(value.strip())
+    if not m:
+        raise UsageError(f"{option} {value!r}: use a size like 1MB, 500KB, 2MiB or 1000000")
+    number, unit, binary = float(m.group(1)), m.group(2).lower(), m.group(3)
+    power = " kmgt".index(unit or " ")
+    return int(number * (1024 if binary else 1000) ** power)
