@@ -33,6 +33,7 @@ from shadowscan.findings import (
 from shadowscan.match import Matcher
 from shadowscan.outputs.base import records
 from shadowscan.parsers import PARSERS
+from shadowscan.policy import Policy, evaluate
 from shadowscan.pseudonymize import Pseudonymizer
 from shadowscan.readers import InputSource, head_lines, open_binary, read_head, resolve_inputs
 from shadowscan.schema import ATTRIBUTION_SCHEMA, EVENT_SCHEMA
@@ -75,6 +76,8 @@ def scan(
     attributor: Attributor | None = None,
     evidence_window: dt.timedelta | None = EVIDENCE_WINDOW,
     upload_threshold: int = UPLOAD_THRESHOLD,
+    policy: Policy | None = None,
+    today: dt.date | None = None,
 ) -> ScanResult:
     """Read ``paths`` (files, directories, globs, ``-``), match, attribute, and aggregate
     findings.
@@ -82,7 +85,9 @@ def scan(
     ``keep_events=False`` keeps only partial aggregates (flat memory on any input size);
     ``ScanResult.events`` is then empty. ``attributor`` (:func:`build_attributor`) holds
     the identity sources, directory and sites; ``evidence_window=None`` stops the logs'
-    own (address, user) pairs from attributing other events.
+    own (address, user) pairs from attributing other events. ``policy``
+    (:func:`shadowscan.policy.load_policy`) decides each finding's status, evaluated as of
+    ``today`` (default: the current UTC date); every finding gets a risk score either way.
     """
     log_format, loaded = _mapping_format(log_format, mapping)
     if since is not None and until is not None and since >= until:
@@ -144,12 +149,18 @@ def scan(
         matcher.service_names(),
     )
     findings = enrich(finalise(settled), attributor)
+    today = today or dt.datetime.now(dt.UTC).date()
+    findings = evaluate(findings, policy, matcher.catalogue, today)
     if events.height:
         events = attributor.attribute_events(events.drop(ATTRIBUTION_SCHEMA, strict=False))
     stats.findings = findings.height
     stats.identity = [f.to_dict() for f in attributor.files]
     stats.attribution = attribution_summary(findings)
-    warnings = [*matcher.catalogue.warnings, *attributor.warnings]
+    warnings = [
+        *matcher.catalogue.warnings,
+        *attributor.warnings,
+        *(policy.expired(today) if policy is not None else []),
+    ]
     conflicts = attributor.conflicts_report()
     stats.conflicts = records(conflicts)
     return ScanResult(findings, events, stats, matcher.catalogue, warnings, conflicts)

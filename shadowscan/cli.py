@@ -205,6 +205,30 @@ def scan(
             help="A log line naming a user at an address attributes that address this long before and after it; 0 turns it off."
         ),
     ] = "15m",
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="YAML policy: which services, vendors and categories are sanctioned, tolerated or unsanctioned, with department and expiring user exceptions.",
+        ),
+    ] = None,
+    upload_threshold: Annotated[
+        str,
+        typer.Option(
+            help="A request sending more than this is a large upload (counted in large_uploads; raises severity): 1MB, 500KB, 2MiB."
+        ),
+    ] = "1MB",
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when any finding reaches this severity: info, low, medium, high or critical.",
+        ),
+    ] = None,
+    min_severity: Annotated[
+        str | None,
+        typer.Option("--min-severity", help="Only output findings at or above this severity."),
+    ] = None,
     group_by: Annotated[
         str,
         typer.Option(
@@ -238,10 +262,12 @@ def scan(
     ] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
 ) -> None:
-    from shadowscan.api import build_attributor, pseudonymise
+    from shadowscan.api import build_attributor, build_matcher, pseudonymise
     from shadowscan.api import scan as run_scan
+    from shadowscan.policy import load_policy
+    from shadowscan.risk import at_least, check_severity, severity_at_least
     from shadowscan.rollup import GROUPINGS, rollup
-    from shadowscan.timeparse import parse_duration, parse_time
+    from shadowscan.timeparse import parse_duration, parse_size, parse_time
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
@@ -251,6 +277,12 @@ def scan(
             raise UsageError(f"--group-by {group_by!r}: use one of {', '.join(GROUPINGS)}")
         if events and group_by != "finding":
             raise UsageError("--events lists events; drop --group-by, or drop --events")
+        if fail_on is not None:
+            check_severity(fail_on)
+        if min_severity is not None:
+            check_severity(min_severity)
+            if events:
+                raise UsageError("--min-severity filters findings; drop it with --events")
         if pseudonymize_ips and pseudonymize is None:
             raise UsageError("--pseudonymize-ips needs --pseudonymize KEYFILE")
         pseudonymizer = None
@@ -259,6 +291,9 @@ def scan(
 
             pseudonymizer = Pseudonymizer.from_key_file(pseudonymize)
         window = parse_duration(evidence_window, option="--evidence-window")
+        threshold = parse_size(upload_threshold, option="--upload-threshold")
+        matcher = build_matcher(signatures or ())
+        rules = load_policy(policy, matcher.catalogue) if policy is not None else None
         attributor = build_attributor(
             identity or (),
             directory or (),
@@ -271,7 +306,6 @@ def scan(
             result = run_scan(
                 paths,
                 log_format=log_format,
-                signatures=signatures or (),
                 since=since_t,
                 until=until_t,
                 timezone=timezone,
@@ -281,10 +315,17 @@ def scan(
                 progress=on_progress,
                 attributor=attributor,
                 evidence_window=window if window else None,
+                upload_threshold=threshold,
+                matcher=matcher,
+                policy=rules,
             )
         if pseudonymizer is not None:
             pseudonymise(result, pseudonymizer, ips=pseudonymize_ips)
-        frame = result.events if events else rollup(result.findings, group_by)
+        breached = fail_on is not None and bool(at_least(result.findings, fail_on).any())
+        findings = result.findings
+        if min_severity is not None:
+            findings = findings.filter(severity_at_least(min_severity))
+        frame = result.events if events else rollup(findings, group_by)
         kind = "events" if events else ("findings" if group_by == "finding" else group_by)
         _write(frame, sink_name, output, kind=kind)
         if stats_json is not None:
@@ -295,6 +336,13 @@ def scan(
             from shadowscan.summary import print_summary
 
             print_summary(stderr, result)
+        if breached:
+            if not quiet:
+                stderr.print(
+                    f"shadowscan: findings at or above --fail-on {fail_on}: exit 1",
+                    highlight=False,
+                )
+            raise typer.Exit(int(ExitStatus.FINDINGS))
 
 
 @contextlib.contextmanager

@@ -230,12 +230,12 @@ FINDING_FIELDS: tuple[Field, ...] = (
     Field(
         "policy_rule",
         pl.String(),
-        "Which policy entry decided `policy` (`user:asmith`, `department:Engineering`, `service:github-copilot`, `category:chat_assistant`, `vendor:OpenAI`, `default`).",
+        "Which policy rule decided `policy`: `user:asmith (service:github-copilot, until 2027-03-31)`, `department:Engineering (service:github-copilot)`, `service:github-copilot`, `vendor:OpenAI`, `category:coding_assistant` or `default`.",
     ),
     Field(
         "risk_factors",
         pl.List(pl.String()),
-        "What raised `risk_score`, one entry per contribution (`unsanctioned +30`, `trains_on_user_data +15`, ...).",
+        "What made `risk_score`, one entry per contribution: `unsanctioned +30`, `trains on user data +15`, `2.4 MB sent +12`, `1 large upload +10`, `confidence low x0.6`, ...",
     ),
 )
 FINDING_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in FINDING_FIELDS}

@@ -96,3 +96,11 @@ def test_readme_schema_tables_match_the_code() -> None:
         assert markdown_table(fields) in README, (
             "README schema table out of date: paste shadowscan.schema.markdown_table()"
         )
+
+
+def test_readme_risk_settings_match_the_code() -> None:
+    from tests.readme_tables import risk_reference
+
+    assert risk_reference() in README, (
+        "README risk settings out of date: run `make golden` (python -m tests.readme_tables)"
+    )

@@ -44,12 +44,13 @@ _FINDING_COLUMNS: tuple[Column, ...] = (
     ("Department", lambda r: r.get("department") or "-"),
     ("How", lambda r: r.get("attribution") or "-"),
     ("Service", lambda r: r["service"]),
-    ("Category", lambda r: r["category"]),
+    ("Policy", lambda r: r.get("policy") or "-"),
+    ("Severity", lambda r: f"{r['severity']} ({r['risk_score']})" if r.get("severity") else "-"),
     ("Requests", lambda r: f"{r['requests']:,}"),
     ("Queries", lambda r: f"{r['queries']:,}"),
     ("Blocked", lambda r: f"{r['blocked']:,}"),
     ("Sent", lambda r: human_bytes(r["bytes_out"])),
-    ("Received", lambda r: human_bytes(r["bytes_in"])),
+    ("Uploads", lambda r: f"{r.get('large_uploads') or 0:,}"),
     ("Days", lambda r: str(r["active_days"])),
     (
         "First seen",
@@ -57,6 +58,11 @@ _FINDING_COLUMNS: tuple[Column, ...] = (
     ),
     ("Last seen", lambda r: r["last_seen"].strftime("%Y-%m-%d %H:%M") if r["last_seen"] else "-"),
     ("Confidence", lambda r: r["confidence"]),
+)
+
+#: Columns shown right-aligned.
+_NUMERIC = frozenset(
+    {"Requests", "Queries", "Blocked", "Sent", "Received", "Uploads", "Days", "Users", "Addresses"}
 )
 
 _EVENT_COLUMNS: tuple[Column, ...] = (
@@ -88,19 +94,7 @@ class TableSink(Sink):
             table.add_column(
                 header,
                 overflow="fold",
-                justify="right"
-                if header
-                in {
-                    "Requests",
-                    "Queries",
-                    "Blocked",
-                    "Sent",
-                    "Received",
-                    "Days",
-                    "Users",
-                    "Addresses",
-                }
-                else "left",
+                justify="right" if header in _NUMERIC else "left",
             )
         for row in frame.iter_rows(named=True):
             table.add_row(*(str(get(row)) for _, get in columns))

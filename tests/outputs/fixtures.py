@@ -52,7 +52,7 @@ def findings() -> pl.DataFrame:
             "match_rules": ["domain:chatgpt.com", "domain:oaiusercontent.com"],
             "models": [],
             "policy_rule": "service:openai-chatgpt",
-            "risk_factors": ["unsanctioned +30", "trains_on_user_data +15", "large upload +10"],
+            "risk_factors": ["unsanctioned +30", "trains on user data +15", "1 large upload +10"],
         },
         {
             "user": None,
