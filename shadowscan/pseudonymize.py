@@ -20,7 +20,6 @@ import ipaddress
 import os
 import re
 import secrets
-import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from shadowscan.errors import UnknownNameError, UsageError
+from shadowscan.secrets import read_private_file
 
 #: Token prefix per kind of value; the prefix tells :meth:`Pseudonymizer.reidentify` the kind.
 PREFIXES: dict[str, str] = {"user": "u", "ip": "ip", "device": "d"}
@@ -48,57 +48,15 @@ def _keygen_hint(path: Path) -> str:
 
 
 def load_key(path: Path) -> bytes:
-    """The key in ``path``: its bytes without surrounding whitespace, at least 32 of them.
-
-    The file must be a regular file owned by the current user that neither group nor
-    others can read or write, as ssh demands of private keys: a key others can read
-    protects no one. (On Windows, where POSIX modes mean nothing, only the file type and
-    length are checked.) Error messages name the file and the fix, never the key.
-    """
-    try:
-        # O_NONBLOCK: opening a FIFO must not hang; fstat below rejects it anyway.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise UsageError(f"key file {path} does not exist: {_keygen_hint(path)}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot open key file {path}: {exc.strerror}") from None
-    try:
-        # fstat on the open descriptor: the checked file is the one we read.
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UsageError(f"key file {path} is not a regular file: {_keygen_hint(path)}")
-        if sys.platform != "win32":
-            if info.st_uid != os.geteuid():
-                raise UsageError(
-                    f"key file {path} is owned by uid {info.st_uid}, not by you "
-                    f"(uid {os.geteuid()}): copy it to a file you own and run `chmod 600` on it"
-                )
-            if info.st_mode & 0o077:
-                mode = stat.S_IMODE(info.st_mode)
-                raise UsageError(
-                    f"key file {path} is accessible by group or others (mode {mode:04o}): "
-                    f"run `chmod 600 {path}`"
-                )
-        if info.st_size > MAX_KEY_FILE_BYTES:
-            raise UsageError(
-                f"key file {path} is {info.st_size} bytes, too large for a key "
-                f"(is it the right file?): {_keygen_hint(path)}"
-            )
-        try:
-            data = os.read(fd, MAX_KEY_FILE_BYTES + 1)
-        except OSError as exc:
-            raise UsageError(f"cannot read key file {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    key = data.strip()
-    if not key:
-        raise UsageError(f"key file {path} is empty: {_keygen_hint(path)}")
-    if len(key) < MIN_KEY_BYTES:
-        raise UsageError(
-            f"key file {path} holds {len(key)} bytes, fewer than the {MIN_KEY_BYTES} "
-            f"a key needs: {_keygen_hint(path)}"
-        )
-    return key
+    """The key in ``path``: its bytes without surrounding whitespace, at least 32 of them,
+    from a file only its owner can read (:func:`shadowscan.secrets.read_private_file`)."""
+    return read_private_file(
+        path,
+        what="key file",
+        hint=_keygen_hint(path),
+        min_bytes=MIN_KEY_BYTES,
+        max_bytes=MAX_KEY_FILE_BYTES,
+    )
 
 
 def generate_key(path: Path) -> None:
