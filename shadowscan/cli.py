@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -229,6 +229,29 @@ def scan(
         str | None,
         typer.Option("--min-severity", help="Only output findings at or above this severity."),
     ] = None,
+    send: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--send",
+            help="Also deliver each finding (or event) to a SIEM (repeatable): syslog+udp://, syslog+tcp://, syslog+tls://HOST[:PORT] or hec+https://HOST[:PORT] (token from SHADOWSCAN_HEC_TOKEN or SHADOWSCAN_HEC_TOKEN_FILE).",
+        ),
+    ] = None,
+    send_format: Annotated[
+        str,
+        typer.Option(help="Record format for --send: ndjson, cef, leef, ecs or ocsf."),
+    ] = "ndjson",
+    spool_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where records a --send destination did not take wait for the next run (default ~/.local/state/shadowscan/spool)."
+        ),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM CA bundle to verify syslog+tls and HEC servers (default: the system's)."
+        ),
+    ] = None,
     group_by: Annotated[
         str,
         typer.Option(
@@ -268,6 +291,7 @@ def scan(
     from shadowscan.risk import at_least, check_severity, severity_at_least
     from shadowscan.rollup import GROUPINGS, rollup
     from shadowscan.timeparse import parse_duration, parse_size, parse_time
+    from shadowscan.transports import open_transport
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
@@ -290,6 +314,8 @@ def scan(
             from shadowscan.pseudonymize import Pseudonymizer
 
             pseudonymizer = Pseudonymizer.from_key_file(pseudonymize)
+        for url in send or ():
+            open_transport(url, ca_file=ca_file).close()  # a bad URL or token fails now
         window = parse_duration(evidence_window, option="--evidence-window")
         threshold = parse_size(upload_threshold, option="--upload-threshold")
         matcher = build_matcher(signatures or ())
@@ -326,6 +352,15 @@ def scan(
         if min_severity is not None:
             findings = findings.filter(severity_at_least(min_severity))
         frame = result.events if events else rollup(findings, group_by)
+        undelivered = _deliver(
+            send or (),
+            result.events if events else findings,
+            send_format,
+            kind="events" if events else "findings",
+            spool_dir=spool_dir,
+            ca_file=ca_file,
+            quiet=quiet,
+        )
         kind = "events" if events else ("findings" if group_by == "finding" else group_by)
         _write(frame, sink_name, output, kind=kind)
         if stats_json is not None:
@@ -343,6 +378,40 @@ def scan(
                     highlight=False,
                 )
             raise typer.Exit(int(ExitStatus.FINDINGS))
+        if undelivered:
+            raise typer.Exit(int(ExitStatus.DELIVERY))
+
+
+def _deliver(
+    urls: Sequence[str],
+    frame: Any,
+    output_format: str,
+    *,
+    kind: str,
+    spool_dir: Path | None,
+    ca_file: Path | None,
+    quiet: bool,
+) -> bool:
+    """Send ``frame`` to every destination (their spools first); True when anything
+    could not be delivered (it waits in the spool for the next run)."""
+    if not urls:
+        return False
+    from shadowscan.transports import deliver, render_messages
+
+    messages = render_messages(frame, output_format, kind=kind)
+    undelivered = False
+    for url in urls:
+        report = deliver(url, messages, spool_dir=spool_dir, ca_file=ca_file)
+        if not report.ok:
+            undelivered = True
+            stderr.print(
+                f"[bold red]shadowscan: delivery failed:[/] {report.summary()}",
+                markup=True,
+                soft_wrap=True,
+            )
+        elif not quiet:
+            stderr.print(f"shadowscan: {report.summary()}", highlight=False, soft_wrap=True)
+    return undelivered
 
 
 @contextlib.contextmanager
