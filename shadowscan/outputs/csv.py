@@ -1,8 +1,11 @@
 """CSV for spreadsheets; safe against formula injection.
 
 A log value such as ``=HYPERLINK(...)`` would run as a formula when the CSV is opened in
-Excel; cells starting with ``= + - @`` or a tab/carriage return get a leading ``'``.
-Lists are joined with ``;``.
+Excel; cells starting with ``= + - @``, a tab, a carriage return or NUL get a leading
+``'`` (OWASP; ASVS 1.2.10). Lists are joined with ``;``, and Excel in a locale whose list
+separator is ``;`` (much of Europe) splits cells there, whatever the quoting: so a
+formula character right after a ``;`` gets a ``'`` too, which protects every item of a
+list and every piece of a value like ``a;=cmd|' /C calc'!A0``.
 """
 
 from __future__ import annotations
@@ -14,16 +17,15 @@ import polars as pl
 from shadowscan.outputs import SINKS
 from shadowscan.outputs.base import Sink, iso_timestamps
 
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_CHARS = r"=+\-@\t\r\x00"
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     strings = [n for n, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(n).str.contains(_FORMULA_START))
-        .then(pl.lit("'") + pl.col(n))
-        .otherwise(pl.col(n))
-        .alias(n)
+        pl.col(n)
+        .str.replace(rf"^([{_FORMULA_CHARS}])", "'$1")
+        .str.replace_all(rf";([{_FORMULA_CHARS}])", ";'$1")
         for n in strings
     )
 
