@@ -52,7 +52,8 @@ test: lint typecheck signatures pytest ## Lint, type-check, check the signatures
 golden: install ## Rewrite the golden files and README schema tables (review the diff!)
 	$(BIN)/python -m tests.readme_tables
 	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py \
-		tests/identity/test_golden_identity.py tests/directory/test_golden_directory.py
+		tests/identity/test_golden_identity.py tests/directory/test_golden_directory.py \
+		tests/outputs/
 
 bench: install ## Benchmarks: shadowscan against grep on generated logs
 	$(BIN)/python -m bench

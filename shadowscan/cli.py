@@ -140,7 +140,7 @@ def scan(
         typer.Option(
             "--output-format",
             "-F",
-            help="table, ndjson, json or csv. Default: table on a terminal, else NDJSON (or from the --output extension).",
+            help="table, ndjson, json, csv, parquet, cef, leef, ocsf or ecs. Default: table on a terminal, else NDJSON (or from the --output extension: .csv, .json, .ndjson, .parquet, .cef, .leef).",
         ),
     ] = None,
     events: Annotated[
@@ -443,6 +443,10 @@ def _write(frame: Any, sink_name: str, output: Path | None, kind: str) -> None:
     from shadowscan.outputs import SINKS
 
     sink = SINKS.get(sink_name)()
+    if output is None and sink.binary and sys.stdout.isatty():
+        raise UsageError(
+            f"--output-format {sink_name} is binary: write it to a file with -o findings.{sink_name}"
+        )
     if output is None:
         stream: IO[Any] = sys.stdout.buffer if sink.binary else sys.stdout
         sink.write(frame, stream, kind=kind)

@@ -48,7 +48,7 @@ def test_every_format_has_samples_golden_and_tests() -> None:
 
 def test_no_orphan_samples_or_golden() -> None:
     for folder in [*SAMPLES.iterdir(), *GOLDEN.iterdir()]:
-        if folder.is_dir() and not (folder.parent == GOLDEN and folder.name in KINDS):
+        if folder.is_dir() and not (folder.parent == GOLDEN and folder.name in {*KINDS, "outputs"}):
             assert folder.name in PARSERS, f"{folder} belongs to no registered format"
     identity_samples = [
         f for f in (IDENTITY_SAMPLES).iterdir() if f.is_dir() and f.name != "directory"
@@ -104,3 +104,13 @@ def test_readme_risk_settings_match_the_code() -> None:
     assert risk_reference() in README, (
         "README risk settings out of date: run `make golden` (python -m tests.readme_tables)"
     )
+
+
+def test_every_sink_has_golden_output() -> None:
+    for name, _ in SINKS.items():
+        if name == "table":
+            continue  # for people at a terminal; tests/test_cli.py checks it
+        folder = GOLDEN / "outputs" / name
+        assert folder.is_dir() and any(folder.iterdir()), (
+            f"{name}: needs golden output in tests/golden/outputs/{name}/ (make golden)"
+        )
