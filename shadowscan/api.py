@@ -15,10 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from shadowscan.attribution import EVIDENCE_WINDOW, METHODS, Attributor, merge_evidence
+from shadowscan.crashpoints import crashpoint
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
 from shadowscan.errors import UsageError
@@ -28,6 +30,7 @@ from shadowscan.findings import (
     enrich,
     finalise,
     merge_partials,
+    places,
     settle,
 )
 from shadowscan.match import Matcher
@@ -39,6 +42,9 @@ from shadowscan.readers import InputSource, head_lines, open_binary, read_head, 
 from shadowscan.schema import ATTRIBUTION_SCHEMA, EVENT_SCHEMA
 from shadowscan.signatures import Catalogue, load_catalogue
 from shadowscan.stats import FileStats, ScanStats
+
+if TYPE_CHECKING:
+    from shadowscan.state import State
 
 
 @dataclass
@@ -78,6 +84,7 @@ def scan(
     upload_threshold: int = UPLOAD_THRESHOLD,
     policy: Policy | None = None,
     today: dt.date | None = None,
+    state: State | None = None,
 ) -> ScanResult:
     """Read ``paths`` (files, directories, globs, ``-``), match, attribute, and aggregate
     findings.
@@ -88,6 +95,8 @@ def scan(
     own (address, user) pairs from attributing other events. ``policy``
     (:func:`shadowscan.policy.load_policy`) decides each finding's status, evaluated as of
     ``today`` (default: the current UTC date); every finding gets a risk score either way.
+    ``state`` (:func:`shadowscan.state.open_state`) makes the scan incremental: only what
+    earlier runs have not read is read, and the run is committed to the state at the end.
     """
     log_format, loaded = _mapping_format(log_format, mapping)
     if since is not None and until is not None and since >= until:
@@ -123,8 +132,24 @@ def scan(
     sources = resolve_inputs(paths)
     file_stats: dict[int, FileStats] = {}
     order, detections = dns_first(sources, log_format)
+    plans = state.plan(sources) if state is not None else None
+    crashpoint("plan")
+    record = state.new_run(list(paths), matcher.catalogue.version) if state is not None else None
     for i in order:
-        result = scanner.scan(sources[i], progress, detections.get(i))
+        plan = plans[i] if plans is not None else None
+        if plan is not None and plan.skip:
+            file_stats[i] = FileStats(path=sources[i].path, incremental=plan.note)
+            continue
+        resume = plan.resume if plan is not None else None
+        result = scanner.scan(sources[i], progress, detections.get(i), resume=resume)
+        crashpoint("file")
+        if plan is not None and record is not None:
+            result.stats.incremental = plan.note
+            first = resume.lines if resume is not None else 0
+            result.stats.first_line = first + 1
+            record.files.append((sources[i], plan, result.end_offset, first + result.stats.lines))
+            record.lines += result.stats.lines
+            record.new_bytes += result.end_offset - (resume.offset if resume is not None else 0)
         frames.extend(result.events)
         if result.partials is not None:
             partials.append(result.partials)
@@ -151,6 +176,14 @@ def scan(
     findings = enrich(finalise(settled), attributor)
     today = today or dt.datetime.now(dt.UTC).date()
     findings = evaluate(findings, policy, matcher.catalogue, today)
+    if state is not None and record is not None:
+        findings = findings.with_columns(state.new_flags(findings))
+        record.findings = findings.height
+        history = settled.with_columns(
+            places(settled["user"], settled["_src_key"], attributor)
+        ).rename({"_src_key": "src_key", "_akey": "akey"})
+        crashpoint("settled")
+        stats.run_id = state.commit(record, history)
     if events.height:
         events = attributor.attribute_events(events.drop(ATTRIBUTION_SCHEMA, strict=False))
     stats.findings = findings.height

@@ -8,6 +8,7 @@ summary, progress and errors go to stderr.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 
 from shadowscan import __version__
+from shadowscan.crashpoints import crashpoint
 from shadowscan.errors import ExitStatus, ShadowscanError, UsageError
 
 app = typer.Typer(
@@ -222,7 +224,7 @@ def scan(
         str | None,
         typer.Option(
             "--fail-on",
-            help="Exit 1 when any finding reaches this severity: info, low, medium, high or critical.",
+            help="Exit 1 when any finding reaches this severity (info, low, medium, high, critical), or with new-service when --state sees an AI service for the first time.",
         ),
     ] = None,
     min_severity: Annotated[
@@ -251,6 +253,17 @@ def scan(
         typer.Option(
             help="PEM CA bundle to verify syslog+tls and HEC servers (default: the system's)."
         ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="State database (DuckDB file) for nightly runs: read only what is new since the last run, keep the history and first-seen dates.",
+        ),
+    ] = None,
+    retain_days: Annotated[
+        int | None,
+        typer.Option("--retain-days", help="With --state: drop history older than this many days."),
     ] = None,
     group_by: Annotated[
         str,
@@ -301,8 +314,15 @@ def scan(
             raise UsageError(f"--group-by {group_by!r}: use one of {', '.join(GROUPINGS)}")
         if events and group_by != "finding":
             raise UsageError("--events lists events; drop --group-by, or drop --events")
-        if fail_on is not None:
+        if fail_on == "new-service":
+            if state is None:
+                raise UsageError(
+                    "--fail-on new-service needs --state (first-seen dates live there)"
+                )
+        elif fail_on is not None:
             check_severity(fail_on)
+        if retain_days is not None and (state is None or retain_days < 1):
+            raise UsageError("--retain-days N needs --state and N >= 1")
         if min_severity is not None:
             check_severity(min_severity)
             if events:
@@ -328,7 +348,18 @@ def scan(
             lease_time=parse_duration(lease_time, option="--lease-time"),
             session_time=parse_duration(session_time, option="--session-time"),
         )
-        with _progress(enabled=progress and stderr.is_terminal and not quiet) as on_progress:
+        opened = None
+        if state is not None:
+            from shadowscan.state import open_state
+
+            opened = open_state(state)
+        with (
+            opened if opened is not None else contextlib.nullcontext(),
+            _progress(enabled=progress and stderr.is_terminal and not quiet) as on_progress,
+        ):
+            if opened is not None and retain_days is not None:
+                opened.prune(retain_days, dt.datetime.now(dt.UTC).date())
+            last = opened.last_run() if opened is not None else None
             result = run_scan(
                 paths,
                 log_format=log_format,
@@ -344,10 +375,18 @@ def scan(
                 upload_threshold=threshold,
                 matcher=matcher,
                 policy=rules,
+                state=opened,
             )
         if pseudonymizer is not None:
             pseudonymise(result, pseudonymizer, ips=pseudonymize_ips)
-        breached = fail_on is not None and bool(at_least(result.findings, fail_on).any())
+        if opened is not None and not quiet:
+            from shadowscan.summary import print_changes
+
+            print_changes(stderr, result, last)
+        if fail_on == "new-service":
+            breached = bool(result.findings["new_service"].fill_null(False).any())
+        else:
+            breached = fail_on is not None and bool(at_least(result.findings, fail_on).any())
         findings = result.findings
         if min_severity is not None:
             findings = findings.filter(severity_at_least(min_severity))
@@ -363,6 +402,7 @@ def scan(
         )
         kind = "events" if events else ("findings" if group_by == "finding" else group_by)
         _write(frame, sink_name, output, kind=kind)
+        crashpoint("output")
         if stats_json is not None:
             stats_json.write_text(
                 json.dumps(result.stats.to_dict(), indent=2) + "\n", encoding="utf-8"
@@ -374,7 +414,9 @@ def scan(
         if breached:
             if not quiet:
                 stderr.print(
-                    f"shadowscan: findings at or above --fail-on {fail_on}: exit 1",
+                    "shadowscan: an AI service was seen for the first time: exit 1"
+                    if fail_on == "new-service"
+                    else f"shadowscan: findings at or above --fail-on {fail_on}: exit 1",
                     highlight=False,
                 )
             raise typer.Exit(int(ExitStatus.FINDINGS))

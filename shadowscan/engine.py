@@ -8,6 +8,7 @@ events are kept, so memory stays flat however large the input.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import os
 from collections import deque
@@ -20,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from shadowscan.attribution import EVIDENCE_WINDOW, evidence_of, merge_evidence
+from shadowscan.crashpoints import crashpoint
 from shadowscan.detect import Detection, detect_lines
 from shadowscan.dns import BurstFilter, strip_search_suffixes
 from shadowscan.errors import InputError
@@ -30,6 +32,7 @@ from shadowscan.parsers import PARSERS, ParseContext, Parser
 from shadowscan.readers import (
     Chunk,
     InputSource,
+    Prefixed,
     chunk_to_lines,
     compression_of,
     head_lines,
@@ -73,6 +76,21 @@ class ScanOptions:
     upload_threshold: int = UPLOAD_THRESHOLD
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an incremental run takes up a file (``--state``): skip ``offset`` bytes
+    (decompressed) already read, number lines from ``lines + 1``, and stop at ``end``
+    (the end of the last complete line when the run started; None: read to the end).
+
+    Formats whose lines need the file's header (a Zeek ``#fields`` block, a CSV header)
+    get it replayed before the new bytes; it is not counted again.
+    """
+
+    offset: int = 0
+    lines: int = 0
+    end: int | None = None
+
+
 @dataclass
 class FileResult:
     """What one file yielded: matched events (when kept), partial aggregates, accounting."""
@@ -87,6 +105,8 @@ class FileResult:
     deferred: pl.DataFrame | None = None
     #: (address, user) sightings in this file, identity evidence for the others.
     evidence: pl.DataFrame | None = None
+    #: Decompressed bytes consumed, from the start of the file (the next run's offset).
+    end_offset: int = 0
 
 
 @dataclass
@@ -222,9 +242,11 @@ class FileScanner:
         source: InputSource,
         progress: ProgressCallback | None = None,
         detection: Detection | None = None,
+        resume: Resume | None = None,
     ) -> FileResult:
         """Scan one input; ``detection`` is the result of sniffing its head, when the
-        caller already did so (then it is not repeated)."""
+        caller already did so (then it is not repeated); ``resume`` reads only what an
+        earlier run has not (see :class:`Resume`)."""
         stats = FileStats(path=source.path)
         stream = open_binary(source)
         try:
@@ -246,7 +268,32 @@ class FileScanner:
                     source.path, self.options.timezone, _file_time(source), self.options.mapping
                 )
             )
-            return _FileRun(self, parser, source, stats).run(rewind_with(head, stream), progress)
+            if resume is None:
+                return _FileRun(self, parser, source, stats).run(
+                    rewind_with(head, stream), progress
+                )
+            end = resume.end
+            if end is not None and parser.record_end:
+                end = _record_boundary(source.path, resume.offset, end, parser.record_end)
+            body = _skip(stream, head, resume.offset)
+            if end is not None:
+                body = io.BufferedReader(_Limited(body, end - resume.offset))
+            # Formats whose lines need the file's header (Zeek #fields, a CSV header)
+            # read it again before the new lines; it is not counted twice.
+            header = (
+                _header_of(parser_cls, parser.context, head)
+                if resume.offset and not parser.is_stateless()
+                else b""
+            )
+            if header:
+                body = io.BufferedReader(Prefixed(header, body), buffer_size=1 << 20)
+            skipped_header = header.count(b"\n")
+            run = _FileRun(self, parser, source, stats)
+            result = run.run(body, progress, base=resume.lines - skipped_header)
+            stats.lines -= skipped_header
+            stats.skipped -= skipped_header
+            result.end_offset = resume.offset + run.bytes_read - len(header)
+            return result
         finally:
             stream.close()
 
@@ -309,6 +356,7 @@ class _FileRun:
         self.first_bad: tuple[int, str] | None = None
         self.pending: list[pl.DataFrame] = []
         self.pending_rows = 0
+        self.bytes_read = 0
 
     def _account(self, res: _ChunkResult, base: int) -> None:
         """Add a result whose 0-based line numbers start at ``base``."""
@@ -352,6 +400,7 @@ class _FileRun:
     def _flush(self) -> None:
         if not self.pending:
             return
+        crashpoint("parse")
         batch = pl.concat(self.pending)
         self.pending, self.pending_rows = [], 0
         res = self.scanner._parse(self.parser, batch)
@@ -364,14 +413,16 @@ class _FileRun:
         res.line_text = None
         self._account(res, 0)
 
-    def run(self, stream: IO[bytes], progress: ProgressCallback | None) -> FileResult:
+    def run(
+        self, stream: IO[bytes], progress: ProgressCallback | None, base: int = 0
+    ) -> FileResult:
         st = self.stats
-        base = 0
         done = 0
         total = _size(self.source, st.compression)
         for chunk_len, res in self.scanner.results(
             self.parser, iter_chunks(stream, self.source.path, record_end=self.parser.record_end)
         ):
+            crashpoint("chunk")
             st.lines += res.lines
             st.latin1_lines += res.latin1
             self._account(res, base)
@@ -382,6 +433,7 @@ class _FileRun:
                     self._flush()
             base += res.lines
             done += chunk_len
+            self.bytes_read += chunk_len
             if progress is not None:
                 progress(self.source.path, done, total)
             if st.parsed == 0 and st.unparsed_total >= WRONG_FORMAT_AFTER and self.source.explicit:
@@ -405,7 +457,9 @@ class _FileRun:
         # so they are only stacked, never re-hashed: settling sums duplicates anyway.
         deferred = pl.concat(self.deferred, rechunk=False) if self.deferred else None
         evidence = merge_evidence(self.evidence, self._window()) if self.evidence else None
-        return FileResult(self.frames, partials, st, learned, deferred, evidence)
+        return FileResult(
+            self.frames, partials, st, learned, deferred, evidence, end_offset=self.bytes_read
+        )
 
     def _window(self) -> dt.timedelta:
         return self.scanner.options.evidence_window or EVIDENCE_WINDOW
@@ -436,6 +490,72 @@ def learned_answers(events: pl.DataFrame) -> pl.DataFrame:
         & pl.col("ts").is_not_null()
     )
     return rows.select(pl.col(n).cast(t) for n, t in schema.items())
+
+
+def _header_of(parser_cls: type[Parser], context: ParseContext, head: bytes) -> bytes:
+    """The leading lines of a file that its parser reads as header (before the first
+    line that gives an event or is rejected), to replay when resuming mid-file."""
+    lines = head.split(b"\n")[:-1][:200]
+    if not lines:
+        return b""
+    text = [ln.decode("utf-8", "replace") for ln in lines]
+    batch = pl.DataFrame({"line_no": pl.Series(range(len(text)), dtype=pl.UInt64), "line": text})
+    out = parser_cls(context).parse(batch)
+    data = set(out.events["line_no"].to_list()) | set(out.rejected["line_no"].to_list())
+    first = min(data, default=len(lines))
+    return b"".join(ln + b"\n" for ln in lines[:first])
+
+
+def _record_boundary(path: str, start: int, end: int, record_end: bytes) -> int:
+    """The end of the last whole record (``record_end`` and its line) in ``[start, end)``."""
+    with open(path, "rb") as fh:
+        pos = end
+        while pos > start:
+            step = min(pos - start, 1 << 20)
+            fh.seek(pos - step)
+            block = fh.read(step + len(record_end))[: end - (pos - step)]
+            i = block.rfind(record_end)
+            if i >= 0:
+                nl = block.find(b"\n", i)
+                return pos - step + (nl + 1 if nl >= 0 else i + len(record_end))
+            pos -= step
+    return start
+
+
+def _skip(stream: IO[bytes], head: bytes, offset: int) -> IO[bytes]:
+    """``stream`` (of which ``head`` was already read) positioned at ``offset``."""
+    if offset < len(head):
+        return rewind_with(head[offset:], stream)
+    if stream.seekable():
+        stream.seek(offset)
+        return stream
+    left = offset - len(head)
+    while left:
+        got = stream.read(min(left, 1 << 20))
+        if not got:
+            break
+        left -= len(got)
+    return stream
+
+
+class _Limited(io.RawIOBase):
+    """At most ``limit`` bytes of ``stream``: a run reads what was there when it started."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._left = max(0, limit)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._left:
+            return 0
+        view = memoryview(buffer)[: self._left]
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
 
 
 def _compression(source: InputSource) -> str | None:

@@ -369,18 +369,33 @@ def enrich(findings: pl.DataFrame, attributor: Attributor) -> pl.DataFrame:
     address, the ``--sites`` department, site and subnet."""
     if findings.is_empty():
         return findings
-    by_user = attributor.canonical(findings["user"])["department"]
-    first_ip = findings["src_ips"].list.first()
-    unnamed = findings["user"].is_null()
+    return findings.with_columns(
+        places(findings["user"], findings["src_ips"].list.first(), attributor)
+    )
+
+
+def places(users: pl.Series, ips: pl.Series, attributor: Attributor) -> list[pl.Series]:
+    """``department``, ``site`` and ``subnet`` for rows keyed by ``users`` (the
+    directory's department) or, where the user is null, by ``ips`` (``--sites``)."""
+    by_user = attributor.canonical(users)["department"]
     if attributor.sites is not None:
-        place = attributor.sites.lookup(first_ip)
+        place = attributor.sites.lookup(ips)
     else:
         from shadowscan.sites import Sites
 
-        place = Sites.empty().lookup(first_ip)  # no sites: subnets only
-    site, site_dept, subnet = place["site"], place["department"], place["subnet"]
-    return findings.with_columns(
-        pl.when(unnamed).then(site_dept).otherwise(by_user).alias("department"),
-        pl.when(unnamed).then(site).otherwise(None).alias("site"),
-        pl.when(unnamed).then(subnet).otherwise(None).alias("subnet"),
+        place = Sites.empty().lookup(ips)  # no sites: subnets only
+    unnamed = users.is_null()
+    pick = pl.DataFrame(
+        {
+            "u": unnamed,
+            "by_user": by_user,
+            "site_dept": place["department"],
+            "site": place["site"],
+            "subnet": place["subnet"],
+        }
+    ).select(
+        pl.when("u").then("site_dept").otherwise("by_user").alias("department"),
+        pl.when("u").then("site").alias("site"),
+        pl.when("u").then("subnet").alias("subnet"),
     )
+    return [pick["department"], pick["site"], pick["subnet"]]

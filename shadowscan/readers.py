@@ -112,7 +112,7 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
-class _Prefixed(io.RawIOBase):
+class Prefixed(io.RawIOBase):
     """A stream that first returns already-read bytes, then the rest of ``inner``."""
 
     def __init__(self, prefix: bytes, inner: IO[bytes]) -> None:
@@ -152,7 +152,7 @@ def open_binary(source: InputSource) -> BinaryIO:
             raw.seek(0)
             stream: IO[bytes] = raw
         else:
-            stream = io.BufferedReader(_Prefixed(magic, raw), buffer_size=1 << 20)
+            stream = io.BufferedReader(Prefixed(magic, raw), buffer_size=1 << 20)
     except OSError as exc:
         raise InputError(f"{source.path}: cannot read: {exc.strerror or exc}") from exc
     kind = compression_of(magic)
@@ -328,7 +328,7 @@ def head_lines(head: bytes, limit: int = 200) -> list[str]:
 
 
 def read_head(stream: IO[bytes], path: str, size: int = HEAD_SIZE) -> bytes:
-    """Read up to ``size`` bytes for sniffing; the caller puts them back with :class:`_Prefixed`."""
+    """Read up to ``size`` bytes for sniffing; the caller puts them back with :class:`Prefixed`."""
     try:
         return stream.read(size)
     except (OSError, EOFError, lzma.LZMAError) as exc:
@@ -342,4 +342,4 @@ def rewind_with(head: bytes, stream: IO[bytes]) -> IO[bytes]:
     if isinstance(stream, io.BufferedReader) and stream.seekable() and stream.tell() == len(head):
         stream.seek(0)
         return stream
-    return io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 20)
+    return io.BufferedReader(Prefixed(head, stream), buffer_size=1 << 20)

@@ -228,6 +228,21 @@ FINDING_FIELDS: tuple[Field, ...] = (
         "Distinct models named in API paths, sorted (empty when the logs do not show them).",
     ),
     Field(
+        "new_service",
+        pl.Boolean(),
+        "With `--state`: true when the organisation had never been seen using this service before this run (null without `--state`).",
+    ),
+    Field(
+        "new_for_department",
+        pl.Boolean(),
+        "With `--state`: true when this department had never used this service before this run.",
+    ),
+    Field(
+        "new_for_user",
+        pl.Boolean(),
+        "With `--state`: true when this user had never used this service before this run.",
+    ),
+    Field(
         "policy_rule",
         pl.String(),
         "Which policy rule decided `policy`: `user:asmith (service:github-copilot, until 2027-03-31)`, `department:Engineering (service:github-copilot)`, `service:github-copilot`, `vendor:OpenAI`, `category:coding_assistant` or `default`.",

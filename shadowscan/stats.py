@@ -25,6 +25,10 @@ class FileStats:
     matched: int = 0
     latin1_lines: int = 0
     error: str | None = None
+    #: With ``--state``: what this run did with the file (``new``, ``appended``,
+    #: ``unchanged``, ``truncated``, ``replaced``) and from which line it read.
+    incremental: str | None = None
+    first_line: int | None = None
 
     def reject(self, reason: str, count: int, line_nos: list[int]) -> None:
         if not count:
@@ -52,6 +56,11 @@ class FileStats:
             "matched": self.matched,
             "latin1_lines": self.latin1_lines,
             "error": self.error,
+            **(
+                {"incremental": self.incremental, "first_line": self.first_line}
+                if self.incremental
+                else {}
+            ),
         }
 
 
@@ -65,6 +74,8 @@ class ScanStats:
     identity: list[dict[str, Any]] = field(default_factory=list)
     #: Findings, requests and lookups per attribution method.
     attribution: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: With ``--state``: the id this run was committed as.
+    run_id: int | None = None
     #: Addresses two holders claimed at once (ip, from, until, holders, kind).
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -95,4 +106,5 @@ class ScanStats:
             "identity_files": self.identity,
             "attribution": self.attribution,
             "conflicts": self.conflicts,
+            **({"run_id": self.run_id} if self.run_id is not None else {}),
         }

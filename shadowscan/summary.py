@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import polars as pl
 from rich.console import Console
 
 if TYPE_CHECKING:
@@ -81,4 +82,49 @@ def _identity(console: Console, result: ScanResult) -> None:
             markup=True,
             highlight=False,
             soft_wrap=True,
+        )
+
+
+def print_changes(console: Console, result: ScanResult, last: tuple[int, Any] | None) -> None:
+    """What changed since the last run (``--state``): AI services the organisation, a
+    department or a user used for the first time. Printed before the findings."""
+    findings = result.findings
+    since = f"since run {last[0]} ({last[1]:%Y-%m-%d %H:%M} UTC)" if last else "(first run)"
+    new = findings.filter(pl.col("new_service").fill_null(False))
+    dept = findings.filter(pl.col("new_for_department").fill_null(False))
+    users = findings.filter(pl.col("new_for_user").fill_null(False))
+    console.print(
+        f"[bold]Changes {since}:[/] {new['service_id'].n_unique()} new AI service(s), "
+        f"{dept.select('department', 'service_id').n_unique()} new for a department, "
+        f"{users.select('user', 'service_id').n_unique()} new for a user.",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for row in (
+        new.group_by("service", "vendor")
+        .agg(
+            pl.col("user").drop_nulls().unique().sort(),
+            pl.col("department").drop_nulls().unique().sort(),
+        )
+        .sort("service")
+        .iter_rows(named=True)
+    ):
+        who = ", ".join(row["user"][:5]) or "address-only traffic"
+        where = f" ({', '.join(row['department'][:3])})" if row["department"] else ""
+        console.print(
+            f"  [yellow]new:[/] {row['service']} ({row['vendor']}) first used by {who}{where}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for row in (
+        dept.filter(~pl.col("new_service").fill_null(False))
+        .select("department", "service")
+        .unique()
+        .sort("department", "service")
+        .iter_rows(named=True)
+    ):
+        console.print(
+            f"  new for {row['department']}: {row['service']}", highlight=False, soft_wrap=True
         )
