@@ -106,10 +106,14 @@ def _pick_sink(output_format: str | None, output: Path | None) -> str:
 
 @app.command(help=SCAN_HELP)
 def scan(
+    ctx: typer.Context,
     paths: Annotated[
-        list[str],
-        typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False),
-    ],
+        list[str] | None,
+        typer.Argument(
+            help="Log files, directories, globs, or - for stdin (or `inputs:` in the config file).",
+            show_default=False,
+        ),
+    ] = None,
     log_format: Annotated[
         str,
         typer.Option(
@@ -296,7 +300,74 @@ def scan(
     progress: Annotated[
         bool, typer.Option(help="Progress bar on stderr (only ever shown on a terminal).")
     ] = True,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML file of scan options (default: $SHADOWSCAN_CONFIG, else ./shadowscan.yaml if present); options given here override it, a list given here replaces the file's.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    options = dict(locals())
+    options.pop("ctx")
+    options.pop("config")
+    with _errors(debug):
+        from shadowscan.config import find_config, load_config, merge
+
+        found = find_config(config)
+        if found is not None:
+            given = {
+                name
+                for name in options
+                if (source := ctx.get_parameter_source(name)) is not None
+                and source.name == "COMMANDLINE"
+            }
+            options = merge(options, given, load_config(found))
+            if not options["quiet"]:
+                stderr.print(f"shadowscan: using config {found}", highlight=False)
+        if not options["paths"]:
+            raise UsageError(
+                "give PATHS (files, directories, globs or -), or `inputs:` in the config file"
+            )
+    _run_scan(**options)
+
+
+def _run_scan(
+    paths: list[str],
+    log_format: str,
+    mapping: Path | None,
+    signatures: list[Path] | None,
+    output: Path | None,
+    output_format: str | None,
+    events: bool,
+    since: str | None,
+    until: str | None,
+    dns_suffix: list[str] | None,
+    timezone: str,
+    identity: list[str] | None,
+    directory: list[str] | None,
+    sites: Path | None,
+    lease_time: str,
+    session_time: str,
+    evidence_window: str,
+    policy: Path | None,
+    upload_threshold: str,
+    fail_on: str | None,
+    min_severity: str | None,
+    send: list[str] | None,
+    send_format: str,
+    spool_dir: Path | None,
+    ca_file: Path | None,
+    state: Path | None,
+    retain_days: int | None,
+    group_by: str,
+    pseudonymize: Path | None,
+    pseudonymize_ips: bool,
+    stats_json: Path | None,
+    quiet: bool,
+    progress: bool,
+    debug: bool,
 ) -> None:
     from shadowscan.api import build_attributor, build_matcher, pseudonymise
     from shadowscan.api import scan as run_scan
@@ -610,6 +681,92 @@ def version() -> None:
 
 
 # --- signatures ---------------------------------------------------------------------------
+
+# --- config, history ------------------------------------------------------------------------
+
+config_app = typer.Typer(
+    help="The configuration file: check it before cron runs it.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command(
+    "check",
+    help="""Check a config file: syntax, keys, types, that its files exist, the policy and signatures load, --send URLs and tokens, durations, sizes, severities, writable state and output directories. Every problem as FILE:LINE: what: what to do; exit 2 if any.
+
+[bold]Example[/]
+
+  shadowscan config check /etc/shadowscan.yaml
+""",
+)
+def config_check(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Config file (default: $SHADOWSCAN_CONFIG, else ./shadowscan.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.config import check_config, find_config
+
+    with _errors(debug):
+        found = find_config(path)
+        if found is None:
+            raise UsageError(
+                "no config file: give PATH, set SHADOWSCAN_CONFIG, or create ./shadowscan.yaml"
+            )
+        problems = check_config(found)
+        for problem in problems:
+            typer.echo(problem)
+        if problems:
+            stderr.print(f"[red]{len(problems)} problem(s)[/] in {found}", markup=True)
+            raise typer.Exit(int(ExitStatus.USAGE))
+        stderr.print(f"{found}: OK", highlight=False)
+
+
+@app.command(
+    help="""Trends from the nightly state: per day, week or month and per service, department or user, with the counters of a finding (summing a history over its periods gives what one scan over all the data reports).
+
+[bold]Examples[/]
+
+  shadowscan history --state /var/lib/shadowscan/state.duckdb --by service --period week
+
+  shadowscan history --state state.duckdb --by department --since 2026-11-01 -F csv -o trend.csv
+"""
+)
+def history(
+    state: Annotated[Path, typer.Option("--state", help="The state database of nightly scans.")],
+    since: Annotated[
+        str | None, typer.Option(help="First day (ISO date, or an age like 30d).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, inclusive.")] = None,
+    by: Annotated[str, typer.Option("--by", help="service, department or user.")] = "service",
+    period: Annotated[str, typer.Option(help="day, week (ISO, from Monday) or month.")] = "day",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--output-format",
+            "-F",
+            help="table, ndjson, json, csv or parquet. Default: table on a terminal, else NDJSON.",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.history import history as read_history
+    from shadowscan.timeparse import parse_time
+
+    with _errors(debug):
+        sink_name = _pick_sink(output_format, output)
+        since_d = parse_time(since, option="--since").date() if since else None
+        until_d = parse_time(until, option="--until").date() if until else None
+        frame = read_history(state, since=since_d, until=until_d, by=by, period=period)  # type: ignore[arg-type]
+        _write(frame, sink_name, output, kind=f"{by} per {period}")
+
 
 # --- identity, keygen, reidentify ---------------------------------------------------------
 

@@ -114,3 +114,18 @@ def test_every_sink_has_golden_output() -> None:
         assert folder.is_dir() and any(folder.iterdir()), (
             f"{name}: needs golden output in tests/golden/outputs/{name}/ (make golden)"
         )
+
+
+def test_readme_history_columns_match_the_code() -> None:
+    from tests.readme_tables import history_reference
+
+    assert history_reference() in README, (
+        "README history columns out of date: run `make golden` (python -m tests.readme_tables)"
+    )
+
+
+def test_readme_documents_every_config_key() -> None:
+    from shadowscan.config import Config
+
+    for key in Config.model_fields:
+        assert f"`{key}`" in README, f"README lacks config key `{key}`"
