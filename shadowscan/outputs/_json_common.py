@@ -1,5 +1,6 @@
 """What the OCSF and ECS sinks share: a finding's stable id, the severity scale, time
-formats, account names, and writing one JSON object per line.
+formats, account names, URL parts, and writing one JSON object per line; and the refusal
+of rollups, which the CEF and LEEF sinks share too.
 
 Both formats are read by SIEMs that index every key, so records leave out what is unknown
 (null, empty lists) instead of writing ``null``; counts of zero are kept.
@@ -10,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import urllib.parse
 import uuid
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import polars as pl
 
 from shadowscan.errors import UsageError
+from shadowscan.outputs.base import Sink
 
 #: Our severities on OCSF's ``severity_id`` scale (1 Informational ... 5 Critical); the ECS
 #: sink uses the same numbers for ``event.severity``.
@@ -90,6 +94,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+def unmapped(row: dict[str, Any], mapped: frozenset[str]) -> dict[str, Any]:
+    """The columns of ``row`` the format has no field for (OCSF ``unmapped``, ECS
+    ``shadowscan.*``), as plain values."""
+    return {k: plain(v) for k, v in row.items() if k not in mapped}
+
+
 def split_account(name: str) -> tuple[str, str | None]:
     """``DOMAIN\\user`` -> (``user``, ``DOMAIN``); ``user@realm`` keeps its name whole (the
     UPN is the login) and gives ``realm`` as the domain; a bare name has no domain."""
@@ -126,6 +136,37 @@ def is_ip(value: Any) -> bool:
     except ValueError:
         return False
     return "%" not in value
+
+
+def answer_type(answer: str) -> str | None:
+    """The record type of a DNS answer that is an address; other answers are not typed."""
+    if not is_ip(answer):
+        return None
+    return "AAAA" if ":" in answer else "A"
+
+
+class UrlParts(NamedTuple):
+    """A URL's parts, in the order the OCSF and ECS URL objects list them."""
+
+    full: str
+    scheme: str | None
+    host: str | None
+    port: int | None
+    path: str | None
+
+
+def split_url(url: str | None, host: str | None) -> UrlParts | None:
+    """The parts of a URL (``scheme://host[:port]/path``) for a format's URL object; the
+    event's ``host`` stands in for a host the URL lacks, and a URL Python cannot split
+    (a bad port) keeps only itself and the host."""
+    if not url:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return UrlParts(url, None, host, None, None)
+    return UrlParts(url, parts.scheme or None, parts.hostname or host, port, parts.path or None)
 
 
 def compact(value: Any) -> Any:
@@ -167,13 +208,34 @@ def write_lines(stream: IO[Any], records: Iterable[dict[str, Any]]) -> None:
         stream.write(line.translate(_LINE_BREAKS) + "\n")
 
 
+class JsonLinesSink(Sink):
+    """A sink writing one JSON record per finding (or event) per line; a format says how
+    a row becomes a record. ``now`` is the time of writing, for records that need a time
+    and whose log had none."""
+
+    @abstractmethod
+    def finding(self, row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        """The record for one finding."""
+
+    @abstractmethod
+    def event(self, row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        """The record for one matched event."""
+
+    def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
+        check_kind(self.name, kind)
+        convert = self.finding if kind == "findings" else self.event
+        now = dt.datetime.now(dt.UTC)
+        write_lines(stream, (convert(row, now) for row in rows(frame)))
+
+
 def check_kind(sink: str, kind: str) -> None:
-    """SIEM formats carry findings and events; a rollup is a report, not a detection."""
+    """SIEM formats (these and ``cef``, ``leef``) carry findings and events; a rollup is a
+    report, not a detection."""
     if kind not in ("findings", "events"):
         raise UsageError(
             f"--output-format {sink} writes findings or --events, not a --group-by {kind} "
             "rollup: drop --group-by (the SIEM can aggregate the findings), or use json, "
-            "ndjson, csv or table for the rollup"
+            "ndjson, csv, parquet or table for the rollup"
         )
 
 
@@ -199,11 +261,16 @@ def finding_summary(row: dict[str, Any]) -> str:
     if row.get("large_uploads"):
         parts.append(_count(row["large_uploads"], "large upload"))
     service = row.get("service") or row.get("service_id") or "an AI service"
-    vendor = f" ({row['vendor']})" if row.get("vendor") and row.get("vendor") != service else ""
     return (
-        f"{who} used {service}{vendor}, {row.get('policy') or 'unreviewed'}: "
+        f"{who} used {service_label(service, row.get('vendor'))}, "
+        f"{row.get('policy') or 'unreviewed'}: "
         f"{', '.join(parts)} on {_count(row.get('active_days'), 'day')}"
     )
+
+
+def service_label(service: str | None, vendor: str | None) -> str | None:
+    """``ChatGPT (OpenAI)``; the vendor is left out when it is the service's own name."""
+    return f"{service} ({vendor})" if service and vendor and vendor != service else service
 
 
 def finding_reason(row: dict[str, Any]) -> str:

@@ -14,14 +14,14 @@ field, no Python loop per record.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import polars as pl
 
 from shadowscan import __version__
-from shadowscan.errors import UsageError
+from shadowscan.outputs._json_common import check_kind
 from shadowscan.outputs.base import Sink
 from shadowscan.schema import (
     ATTRIBUTION_SCHEMA,
@@ -64,6 +64,11 @@ class SiemField:
     #: False for values shadowscan renders itself (numbers, times, booleans), which hold
     #: nothing a format must escape.
     text: bool = True
+
+    def column(self, escape: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+        """This field's column of :func:`siem_frame`, through the format's ``escape`` when
+        it is text."""
+        return escape(pl.col(self.name)) if self.text else pl.col(self.name)
 
 
 def _text(col: str) -> pl.Expr:
@@ -149,6 +154,25 @@ def _finding_message() -> pl.Expr:
     )
 
 
+def _service_fields() -> tuple[SiemField, ...]:
+    """The AI service a finding or an event is about."""
+    return (
+        SiemField("service", "Service", pl.col("service")),
+        SiemField("service_id", "Service ID", pl.col("service_id")),
+        SiemField("vendor", "Service Vendor", pl.col("vendor")),
+        SiemField("category", "Service Category", pl.col("category")),
+    )
+
+
+def _attribution_fields() -> tuple[SiemField, ...]:
+    """Whom a finding or an event was put down to, and how."""
+    return (
+        SiemField("department", "Department", pl.col("department")),
+        SiemField("attribution", "Attribution", pl.col("attribution")),
+        SiemField("candidates", "Candidates", _joined("candidates")),
+    )
+
+
 def finding_fields() -> tuple[SiemField, ...]:
     """A finding's values, in the order the formats write them. ``count`` comes last and is
     never null: CEF drops trailing spaces of the last value, so it must not be text."""
@@ -162,15 +186,10 @@ def finding_fields() -> tuple[SiemField, ...]:
         f("src_ipv6", "Source IPv6 Address", _ipv6(_first("src_ips"))),
         f("device", "Device", _first("devices")),
         f("host", "Host", _first("hosts")),
-        f("service", "Service", pl.col("service")),
-        f("service_id", "Service ID", pl.col("service_id")),
-        f("vendor", "Service Vendor", pl.col("vendor")),
-        f("category", "Service Category", pl.col("category")),
+        *_service_fields(),
         f("policy", "Policy", pl.col("policy")),
         f("policy_rule", "Policy Rule", pl.col("policy_rule")),
-        f("department", "Department", pl.col("department")),
-        f("attribution", "Attribution", pl.col("attribution")),
-        f("candidates", "Candidates", _joined("candidates")),
+        *_attribution_fields(),
         f("severity", "Severity", pl.col("severity")),
         f("action", "Action", _finding_action()),
         f("outcome", "Outcome", _outcome(_finding_action())),
@@ -231,15 +250,10 @@ def event_fields() -> tuple[SiemField, ...]:
         f("dns_qtype", "DNS Query Type", pl.col("dns_qtype")),
         f("dns_rcode", "DNS Response Code", pl.col("dns_rcode")),
         f("dns_answers", "DNS Answers", _joined("dns_answers")),
-        f("service", "Service", pl.col("service")),
-        f("service_id", "Service ID", pl.col("service_id")),
-        f("vendor", "Service Vendor", pl.col("vendor")),
-        f("category", "Service Category", pl.col("category")),
+        *_service_fields(),
         f("match_rule", "Match Rule", pl.col("match_rule")),
         f("confidence", "Confidence", pl.col("confidence")),
-        f("department", "Department", pl.col("department")),
-        f("attribution", "Attribution", pl.col("attribution")),
-        f("candidates", "Candidates", _joined("candidates")),
+        *_attribution_fields(),
         f("model", "Model", pl.col("model")),
         f("repeat", "Repeat", _boolean("repeat"), text=False),
         f("log_format", "Log Format", pl.col("log_format")),
@@ -269,6 +283,10 @@ def escape_header_text(text: str) -> str:
     return text
 
 
+#: The header's ``vendor|product|version``, escaped.
+DEVICE = "|".join(escape_header_text(v) for v in (VENDOR, PRODUCT, VERSION))
+
+
 def fields_of(kind: str) -> tuple[SiemField, ...]:
     return finding_fields() if kind == "findings" else event_fields()
 
@@ -292,19 +310,9 @@ def _header(kind: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     )
 
 
-def check_kind(kind: str, format_name: str) -> None:
-    """SIEM records describe findings or events; a rollup has no such shape."""
-    if kind not in ("findings", "events"):
-        raise UsageError(
-            f"--output-format {format_name} writes findings and --events, not "
-            f"--group-by {kind} rollups; drop --group-by, or use --output-format "
-            "ndjson, json, csv or parquet for the rollup"
-        )
-
-
 def siem_frame(frame: pl.DataFrame, kind: str, format_name: str) -> pl.DataFrame:
     """``_event_id``, ``_name``, ``_severity`` and one string column per field of ``kind``."""
-    check_kind(kind, format_name)
+    check_kind(format_name, kind)
     schema = FINDING_SCHEMA if kind == "findings" else EVENT_SCHEMA_ALL
     event_id, name, severity = _header(kind)
     return conform(frame, schema).select(
@@ -315,19 +323,28 @@ def siem_frame(frame: pl.DataFrame, kind: str, format_name: str) -> pl.DataFrame
     )
 
 
-def pairs(keys: Mapping[str, str | None], kind: str) -> list[tuple[SiemField, str]]:
-    """The fields of ``kind`` a format writes, with its key for each (``None`` in ``keys``
-    leaves a field out; a field missing from ``keys`` is a bug the tests catch)."""
-    return [(f, key) for f in fields_of(kind) if (key := keys[f.name]) is not None]
-
-
 class SiemSink(Sink):
     """A sink writing one record per line; :meth:`lines` gives the records without
-    newlines, so that a transport can send each as one message."""
+    newlines, so that a transport can send each as one message. A format gives its keys
+    and how it puts a record together (:meth:`record`); the values come from
+    :func:`siem_frame`, the same for every format."""
+
+    #: Field name -> the format's key, for findings and for events (``None`` leaves the
+    #: field out; a field missing here is a bug the tests catch).
+    finding_keys: ClassVar[Mapping[str, str | None]]
+    event_keys: ClassVar[Mapping[str, str | None]]
 
     @abstractmethod
+    def record(self, fields: list[tuple[SiemField, str]]) -> pl.Expr:
+        """One record as a string expression over the columns of :func:`siem_frame`;
+        ``fields`` are the values to write, in order, each with its key."""
+
     def lines(self, frame: pl.DataFrame, *, kind: str) -> pl.Series:
         """One record per finding (or event), as strings without line breaks."""
+        siem = siem_frame(frame, kind, self.name)
+        keys = self.finding_keys if kind == "findings" else self.event_keys
+        fields = [(f, key) for f in fields_of(kind) if (key := keys[f.name]) is not None]
+        return siem.select(self.record(fields).alias(self.name)).to_series()
 
     def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
         records = self.lines(frame, kind=kind)

@@ -19,16 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from shadowscan.outputs import SINKS
-from shadowscan.outputs._siem import (
-    PRODUCT,
-    VENDOR,
-    VERSION,
-    SiemSink,
-    escape_header,
-    escape_header_text,
-    pairs,
-    siem_frame,
-)
+from shadowscan.outputs._siem import DEVICE, SiemField, SiemSink, escape_header
 
 #: Finding field -> CEF key.
 FINDING_KEYS: dict[str, str | None] = {
@@ -137,35 +128,26 @@ def _escape_label(text: str) -> str:
     return text.replace("\\", "\\\\").replace("=", "\\=")
 
 
-def cef_lines(frame: pl.DataFrame, kind: str) -> pl.Series:
-    """One CEF record per row of ``frame`` (findings or matched events)."""
-    siem = siem_frame(frame, kind, "cef")
-    keys = FINDING_KEYS if kind == "findings" else EVENT_KEYS
-    device = "|".join(escape_header_text(v) for v in (VENDOR, PRODUCT, VERSION))
-    extension = []
-    for field, key in pairs(keys, kind):
-        label = f"{key}Label={_escape_label(field.label)} "
-        prefix = (label if key in LABELLED_KEYS else "") + f"{key}="
-        value = pl.col(field.name)
-        extension.append(pl.lit(prefix) + (escape_value(value) if field.text else value))
-    record = pl.concat_str(
-        [
-            pl.lit(f"CEF:0|{device}"),
-            escape_header(pl.col("_event_id")),
-            escape_header(pl.col("_name")),
-            pl.col("_severity").cast(pl.String).fill_null("Unknown"),
-            pl.concat_str(extension, separator=" ", ignore_nulls=True),
-        ],
-        separator="|",
-    )
-    return siem.select(record.alias("cef")).to_series()
-
-
 @SINKS.register("cef")
 class CefSink(SiemSink):
     name = "cef"
     summary = "ArcSight CEF:0, one record per finding (or event) per line."
     extensions = (".cef",)
+    finding_keys = FINDING_KEYS
+    event_keys = EVENT_KEYS
 
-    def lines(self, frame: pl.DataFrame, *, kind: str) -> pl.Series:
-        return cef_lines(frame, kind)
+    def record(self, fields: list[tuple[SiemField, str]]) -> pl.Expr:
+        extension = []
+        for field, key in fields:
+            label = f"{key}Label={_escape_label(field.label)} " if key in LABELLED_KEYS else ""
+            extension.append(pl.lit(f"{label}{key}=") + field.column(escape_value))
+        return pl.concat_str(
+            [
+                pl.lit(f"CEF:0|{DEVICE}"),
+                escape_header(pl.col("_event_id")),
+                escape_header(pl.col("_name")),
+                pl.col("_severity").cast(pl.String).fill_null("Unknown"),
+                pl.concat_str(extension, separator=" ", ignore_nulls=True),
+            ],
+            separator="|",
+        )

@@ -12,18 +12,16 @@ out of ECS ``ip`` fields (Elasticsearch would reject the whole document) and kep
 from __future__ import annotations
 
 import datetime as dt
-import urllib.parse
-from typing import IO, Any
-
-import polars as pl
+from typing import Any
 
 from shadowscan import __version__
 from shadowscan.outputs import SINKS
 from shadowscan.outputs._json_common import (
     DNS_RCODES,
     SEVERITY_ID,
+    JsonLinesSink,
     account,
-    check_kind,
+    answer_type,
     compact,
     distinct,
     finding_reason,
@@ -31,11 +29,9 @@ from shadowscan.outputs._json_common import (
     finding_uid,
     is_ip,
     iso_ms,
-    plain,
-    rows,
-    write_lines,
+    split_url,
+    unmapped,
 )
-from shadowscan.outputs.base import Sink
 
 ECS_VERSION = "9.4.0"
 
@@ -63,21 +59,6 @@ EVENT_MAPPED = frozenset(
     | {"user_agent", "app", "dns_qtype", "dns_answers", "dns_rcode", "process", "device"}
     | {"service_id", "service", "vendor", "category"}
 )
-
-
-@SINKS.register("ecs")
-class EcsSink(Sink):
-    name = "ecs"
-    summary = (
-        f"Elastic Common Schema {ECS_VERSION} documents, one per line: "
-        "an alert per finding, an event per --events event."
-    )
-
-    def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
-        check_kind(self.name, kind)
-        convert = finding_document if kind == "findings" else event_document
-        now = dt.datetime.now(dt.UTC)
-        write_lines(stream, (convert(row, now) for row in rows(frame)))
 
 
 def _iso(value: Any) -> str | None:
@@ -127,7 +108,7 @@ def finding_document(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         if isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
         else None
     )
-    extra = {k: plain(v) for k, v in row.items() if k not in FINDING_MAPPED}
+    extra = unmapped(row, FINDING_MAPPED)
     untimed = _untimed(now) if not isinstance(last, dt.datetime) else {}
     if untimed:
         extra["time_unknown"] = True
@@ -187,7 +168,7 @@ def event_document(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     src_ip, dst_ip = row.get("src_ip"), row.get("dst_ip")
     answers = [a for a in row.get("dns_answers") or [] if a]
     resolved = distinct(a for a in answers if is_ip(a))
-    extra = {k: plain(v) for k, v in row.items() if k not in EVENT_MAPPED}
+    extra = unmapped(row, EVENT_MAPPED)
     for column in ("src_ip", "dst_ip"):
         if row.get(column) is not None and not is_ip(row.get(column)):
             extra[column] = row.get(column)
@@ -248,20 +229,10 @@ def event_document(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
 
 
 def _url(url: str | None, host: str | None) -> dict[str, Any] | None:
-    if not url:
+    parts = split_url(url, host)
+    if parts is None:
         return None
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return {"full": url, "domain": host}
-    return {
-        "full": url,
-        "scheme": parts.scheme or None,
-        "domain": parts.hostname or host,
-        "port": port,
-        "path": parts.path or None,
-    }
+    return dict(zip(("full", "scheme", "domain", "port", "path"), parts, strict=True))
 
 
 def _dns(row: dict[str, Any], answers: list[str], resolved: list[str]) -> dict[str, Any]:
@@ -271,10 +242,7 @@ def _dns(row: dict[str, Any], answers: list[str], resolved: list[str]) -> dict[s
     return {
         "type": "answer" if answers or rcode or row.get("dns_answer_only") else "query",
         "question": {"name": row.get("host"), "type": row.get("dns_qtype")},
-        "answers": [
-            {"data": a, "type": ("AAAA" if ":" in a else "A") if is_ip(a) else None}
-            for a in answers
-        ],
+        "answers": [{"data": a, "type": answer_type(a)} for a in answers],
         "resolved_ip": resolved,
         "response_code": rcode,
     }
@@ -286,3 +254,15 @@ def _process(image: str | None) -> dict[str, Any] | None:
         return None
     base = image.replace("\\", "/").rsplit("/", 1)[-1]
     return {"name": base, "executable": image if base != image else None}
+
+
+@SINKS.register("ecs")
+class EcsSink(JsonLinesSink):
+    name = "ecs"
+    summary = (
+        f"Elastic Common Schema {ECS_VERSION} documents, one per line: "
+        "an alert per finding, an event per --events event."
+    )
+
+    finding = staticmethod(finding_document)
+    event = staticmethod(event_document)

@@ -22,16 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from shadowscan.outputs import SINKS
-from shadowscan.outputs._siem import (
-    PRODUCT,
-    VENDOR,
-    VERSION,
-    SiemSink,
-    escape_header,
-    escape_header_text,
-    pairs,
-    siem_frame,
-)
+from shadowscan.outputs._siem import DEVICE, SiemField, SiemSink, escape_header
 
 #: LEEF 2.0's delimiter field for a tab.
 DELIMITER = "x09"
@@ -145,32 +136,22 @@ def escape_value(text: pl.Expr) -> pl.Expr:
     return out
 
 
-def leef_lines(frame: pl.DataFrame, kind: str) -> pl.Series:
-    """One LEEF 2.0 record per row of ``frame`` (findings or matched events)."""
-    siem = siem_frame(frame, kind, "leef")
-    keys = FINDING_KEYS if kind == "findings" else EVENT_KEYS
-    device = "|".join(escape_header_text(v) for v in (VENDOR, PRODUCT, VERSION))
-    attributes = [pl.lit("sev=") + pl.col("_severity").cast(pl.String)]
-    attributes += [
-        pl.lit(f"{key}=") + (escape_value(pl.col(field.name)) if field.text else pl.col(field.name))
-        for field, key in pairs(keys, kind)
-    ]
-    record = pl.concat_str(
-        [
-            pl.lit(f"LEEF:2.0|{device}|"),
-            escape_header(pl.col("_event_id")),
-            pl.lit(f"|{DELIMITER}|"),
-            pl.concat_str(attributes, separator="\t", ignore_nulls=True),
-        ]
-    )
-    return siem.select(record.alias("leef")).to_series()
-
-
 @SINKS.register("leef")
 class LeefSink(SiemSink):
     name = "leef"
     summary = "IBM QRadar LEEF 2.0 (tab-delimited), one record per finding (or event) per line."
     extensions = (".leef",)
+    finding_keys = FINDING_KEYS
+    event_keys = EVENT_KEYS
 
-    def lines(self, frame: pl.DataFrame, *, kind: str) -> pl.Series:
-        return leef_lines(frame, kind)
+    def record(self, fields: list[tuple[SiemField, str]]) -> pl.Expr:
+        attributes = [pl.lit("sev=") + pl.col("_severity").cast(pl.String)]
+        attributes += [pl.lit(f"{key}=") + field.column(escape_value) for field, key in fields]
+        return pl.concat_str(
+            [
+                pl.lit(f"LEEF:2.0|{DEVICE}|"),
+                escape_header(pl.col("_event_id")),
+                pl.lit(f"|{DELIMITER}|"),
+                pl.concat_str(attributes, separator="\t", ignore_nulls=True),
+            ]
+        )

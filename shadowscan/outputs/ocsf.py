@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import urllib.parse
 from collections.abc import Iterator
-from typing import IO, Any
-
-import polars as pl
+from typing import Any
 
 from shadowscan import __version__
 from shadowscan.outputs import SINKS
 from shadowscan.outputs._json_common import (
     DNS_RCODES,
     SEVERITY_ID,
+    JsonLinesSink,
     account,
-    check_kind,
+    answer_type,
     compact,
     distinct,
     epoch_ms,
@@ -34,11 +32,10 @@ from shadowscan.outputs._json_common import (
     finding_summary,
     finding_uid,
     is_ip,
-    plain,
-    rows,
-    write_lines,
+    service_label,
+    split_url,
+    unmapped,
 )
-from shadowscan.outputs.base import Sink
 
 OCSF_VERSION = "1.8.0"
 
@@ -120,21 +117,6 @@ EVENT_MAPPED = frozenset(
 )
 
 
-@SINKS.register("ocsf")
-class OcsfSink(Sink):
-    name = "ocsf"
-    summary = (
-        f"OCSF {OCSF_VERSION}, one event per line: Detection Finding per finding; "
-        "HTTP, DNS or Network Activity per --events event."
-    )
-
-    def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
-        check_kind(self.name, kind)
-        convert = finding_record if kind == "findings" else event_record
-        now = dt.datetime.now(dt.UTC)
-        write_lines(stream, (convert(row, now) for row in rows(frame)))
-
-
 def classification(class_uid: int, activity_id: int, activity: str) -> dict[str, Any]:
     """The attributes every OCSF event starts with; ``type_uid`` is derived, never chosen."""
     return {
@@ -157,10 +139,6 @@ def metadata(profiles: list[str], **extra: Any) -> dict[str, Any]:
 
 def observable(name: str, kind: tuple[int, str], value: Any) -> dict[str, Any]:
     return {"name": name, "type_id": kind[0], "type": kind[1], "value": str(value)}
-
-
-def unmapped(row: dict[str, Any], mapped: frozenset[str]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in row.items() if k not in mapped}
 
 
 def finding_record(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -360,20 +338,10 @@ def _http_part(row: dict[str, Any], method: str) -> tuple[dict[str, Any], dict[s
 
 def _url(url: str | None, host: str | None) -> dict[str, Any] | None:
     """OCSF's URL object from our ``scheme://host[:port]/path``."""
-    if not url:
+    parts = split_url(url, host)
+    if parts is None:
         return None
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return {"url_string": url, "hostname": host}
-    return {
-        "url_string": url,
-        "scheme": parts.scheme or None,
-        "hostname": parts.hostname or host,
-        "port": _port(port),
-        "path": parts.path or None,
-    }
+    return dict(zip(("url_string", "scheme", "hostname", "port", "path"), parts, strict=True))
 
 
 def _dns_part(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -389,7 +357,7 @@ def _dns_part(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     out: dict[str, Any] = {}
     out["query"] = {"hostname": row.get("host"), "type": row.get("dns_qtype")}
     out["answers"] = [
-        {"rdata": answer, "type": _answer_type(answer)} for answer in answers if answer
+        {"rdata": answer, "type": answer_type(answer)} for answer in answers if answer
     ]
     if rcode:
         code = DNS_RCODES.get(rcode)
@@ -401,12 +369,6 @@ def _dns_part(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         caption = RCODE_CAPTION.get(status)
         out |= {"rcode_id": status if caption else 99, "rcode": caption or str(status)}
     return classification(DNS_ACTIVITY, *activity), out
-
-
-def _answer_type(answer: str) -> str | None:
-    if not is_ip(answer):
-        return None
-    return "AAAA" if ":" in answer else "A"
 
 
 def _enrichment(row: dict[str, Any], class_uid: int) -> dict[str, Any]:
@@ -428,7 +390,7 @@ def _enrichment(row: dict[str, Any], class_uid: int) -> dict[str, Any]:
         "value": value or row.get("host") or row.get("dst_ip") or row.get("service_id"),
         "type": "AI service",
         "provider": "shadowscan",
-        "short_desc": _service_label(service, row.get("vendor")),
+        "short_desc": service_label(service, row.get("vendor")),
         "data": {
             "service_id": row.get("service_id"),
             "service": service,
@@ -468,10 +430,6 @@ def _port(value: Any) -> int | None:
     return value if isinstance(value, int) and 0 <= value <= 65535 else None
 
 
-def _service_label(service: str | None, vendor: str | None) -> str | None:
-    return f"{service} ({vendor})" if vendor and vendor != service else service
-
-
 def _is_subnet(value: Any) -> bool:
     if not isinstance(value, str) or "/" not in value:
         return False
@@ -480,3 +438,15 @@ def _is_subnet(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+@SINKS.register("ocsf")
+class OcsfSink(JsonLinesSink):
+    name = "ocsf"
+    summary = (
+        f"OCSF {OCSF_VERSION}, one event per line: Detection Finding per finding; "
+        "HTTP, DNS or Network Activity per --events event."
+    )
+
+    finding = staticmethod(finding_record)
+    event = staticmethod(event_record)

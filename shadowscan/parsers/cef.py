@@ -6,8 +6,10 @@ The header is seven pipe-separated fields (``\\|`` and ``\\\\`` escaped); the ex
 is ``key=value`` pairs separated by spaces, where a value runs until the next `` key=``
 (so it may contain spaces) and ``\\=``, ``\\\\`` and ``\\n`` are escaped. Time: ``rt``
 (else ``end``, ``start``, else the syslog header) as epoch milliseconds or
-``MMM dd [yyyy] HH:mm:ss[.SSS] [zone]``. ``out``/``in`` are read as bytes sent by / to
-the client, as proxies and firewalls emit them. ``log_type`` is ``proxy`` for rows
+``MMM dd [yyyy] HH:mm:ss[.SSS] [zone]``. ``src``/``dst`` hold IPv4 addresses only; an
+IPv6 source or destination is in ``c6a2``/``c6a3`` (as shadowscan's own ``cef`` sink
+writes it), read when ``src``/``dst`` is missing. ``out``/``in`` are read as bytes sent
+by / to the client, as proxies and firewalls emit them. ``log_type`` is ``proxy`` for rows
 with a request URL, method or user agent, ``firewall`` otherwise.
 """
 
@@ -46,8 +48,10 @@ _KEYS = (
     "start",
     "end",
     "src",
+    "c6a2",
     "spt",
     "dst",
+    "c6a3",
     "dpt",
     "suser",
     "duser",
@@ -121,11 +125,11 @@ def cef_events(fields: pl.DataFrame, tz: str, ref: dt.datetime | None) -> pl.Dat
         ),
         pl.col("prefix"),
         pl.when(is_proxy).then(pl.lit("proxy")).otherwise(pl.lit("firewall")).alias("log_type"),
-        pl.col("k_src").alias("src_ip"),
+        pl.coalesce(pl.col("k_src"), pl.col("k_c6a2")).alias("src_ip"),
         to_int(pl.col("k_spt"), pl.Int32()).alias("src_port"),
         pl.coalesce(pl.col("k_suser"), pl.col("k_duser")).alias("user"),
         pl.col("host"),
-        pl.col("k_dst").alias("dst_ip"),
+        pl.coalesce(pl.col("k_dst"), pl.col("k_c6a3")).alias("dst_ip"),
         pl.coalesce(
             dpt,
             to_int(pl.col("_u").struct.field("port"), pl.Int32()),

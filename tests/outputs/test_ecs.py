@@ -3,13 +3,13 @@
 or sits under ``shadowscan.`` / ``labels.``; values have the field's type (IPs parse,
 dates are ISO 8601, numbers are numbers), arrays where ECS expects arrays and nowhere
 else, allowed values for the categorisation fields, and nested objects, never dotted
-keys."""
+keys; for the fixtures and for any row Hypothesis makes, with the other checks every SIEM
+sink passes (``tests/outputs/siem_helpers.py``)."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 import ipaddress
 import json
 from pathlib import Path
@@ -17,24 +17,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from shadowscan.engine import empty_matches
-from shadowscan.errors import UsageError
-from shadowscan.outputs import SINKS
-from shadowscan.outputs.ecs import ECS_VERSION
+from shadowscan.outputs.ecs import ECS_VERSION, EcsSink
 from tests.outputs.fixtures import HOSTILE, events, findings
-from tests.outputs.test_ocsf import (
-    compare_golden,
-    event_rows,
-    events_frame,
-    finding_rows,
-    findings_frame,
-)
+from tests.outputs.siem_helpers import RecordSinkChecks, json_records, text_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "outputs" / "ecs"
 ECS: dict[str, Any] = json.loads((DATA / "ecs_fields.json").read_text(encoding="utf-8"))
 FIELDS: dict[str, Any] = ECS["fields"]
 #: Where a document may carry fields ECS does not define.
@@ -134,40 +122,22 @@ def check_type(value: Any, spec: dict[str, Any]) -> str | None:
     return None
 
 
-# --- helpers -------------------------------------------------------------------------
-
-
-def render(frame: pl.DataFrame, kind: str) -> str:
-    out = io.StringIO()
-    SINKS.get("ecs")().write(frame, out, kind=kind)
-    return out.getvalue()
-
-
-def parse(text: str) -> list[dict[str, Any]]:
-    assert text == "" or text.endswith("\n")
-    lines = text.splitlines()
-    assert len(lines) == text.count("\n")
-    return [json.loads(line) for line in lines]
-
-
 # --- the fixtures' documents ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "frame"), [("findings", findings), ("events", events)])
-def test_golden(kind: str, frame: Any) -> None:
-    compare_golden(render(frame(), kind), GOLDEN / f"{kind}.ndjson")
+def records(frame: pl.DataFrame, kind: str) -> list[dict[str, Any]]:
+    return json_records(text_of("ecs", frame, kind))
 
 
-@pytest.mark.parametrize(("kind", "frame"), [("findings", findings), ("events", events)])
-def test_every_document_conforms(kind: str, frame: Any) -> None:
-    documents = parse(render(frame(), kind))
-    assert len(documents) == frame().height
-    for document in documents:
-        assert validate(document) == [], document
+class TestEcsSink(RecordSinkChecks):
+    """What every JSON SIEM sink does, each document checked by :func:`validate`."""
+
+    sink = EcsSink
+    problems = staticmethod(validate)
 
 
 def test_findings_are_alerts() -> None:
-    named, ambiguous, unattributed = parse(render(findings(), "findings"))
+    named, ambiguous, unattributed = records(findings(), "findings")
     assert named["@timestamp"] == "2026-11-21T12:00:00.000Z"  # last seen
     assert named["event"]["kind"] == "alert"
     assert named["event"]["category"] == ["network", "web"]
@@ -187,7 +157,7 @@ def test_findings_are_alerts() -> None:
 
 
 def test_events_map_their_protocol_fields() -> None:
-    proxy, dns, firewall = parse(render(events(), "events"))
+    proxy, dns, firewall = records(events(), "events")
     assert proxy["event"]["kind"] == "event"
     assert proxy["url"]["full"] == "https://chatgpt.com/backend-api/conversation"
     assert proxy["http"] == {"request": {"method": "POST"}, "response": {"status_code": 200}}
@@ -204,16 +174,15 @@ def test_events_map_their_protocol_fields() -> None:
 
 
 def test_finding_id_matches_ocsf_uid() -> None:
-    ecs_ids = [d["event"]["id"] for d in parse(render(findings(), "findings"))]
-    out = io.StringIO()
-    SINKS.get("ocsf")().write(findings(), out, kind="findings")
-    ocsf_ids = [json.loads(line)["finding_info"]["uid"] for line in out.getvalue().splitlines()]
+    ecs_ids = [d["event"]["id"] for d in records(findings(), "findings")]
+    ocsf = json_records(text_of("ocsf", findings(), "findings"))
+    ocsf_ids = [record["finding_info"]["uid"] for record in ocsf]
     assert ecs_ids == ocsf_ids
 
 
 def test_invalid_address_is_kept_out_of_ip_fields() -> None:
     frame = events().with_columns(pl.lit("10.0.0.999").alias("src_ip"))
-    proxy = parse(render(frame, "events"))[0]
+    proxy = records(frame, "events")[0]
     assert "ip" not in proxy["source"]
     assert proxy["shadowscan"]["src_ip"] == "10.0.0.999"
     assert validate(proxy) == []
@@ -236,25 +205,14 @@ def test_untimed_documents_take_the_processing_time() -> None:
     ]
     today = dt.datetime.now(dt.UTC).date()
     for kind, frame in frames:
-        for document in parse(render(frame, kind)):
+        for document in records(frame, kind):
             assert validate(document) == []
             assert document["@timestamp"] == document["event"]["created"]
             assert dt.datetime.fromisoformat(document["@timestamp"]).date() >= today
             assert document["shadowscan"]["time_unknown"] is True
-    dated = parse(render(events(), "events"))[0]
+    dated = records(events(), "events")[0]
     assert "created" not in dated["event"]
     assert "time_unknown" not in dated["shadowscan"]
-
-
-@pytest.mark.parametrize("kind", ["department", "subnet"])
-def test_rollups_are_refused_with_what_to_use(kind: str) -> None:
-    with pytest.raises(UsageError, match="use json, ndjson, csv or table"):
-        render(findings(), kind)
-
-
-def test_empty_frame_writes_nothing() -> None:
-    assert render(findings().clear(), "findings") == ""
-    assert render(empty_matches(), "events") == ""
 
 
 # --- the validator itself can fail ---------------------------------------------------
@@ -277,25 +235,6 @@ BREAKAGES: dict[str, Any] = {
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
 def test_validator_catches(breakage: str) -> None:
-    document = copy.deepcopy(parse(render(findings(), "findings"))[0])
+    document = copy.deepcopy(records(findings(), "findings")[0])
     BREAKAGES[breakage](document)
     assert validate(document) != []
-
-
-# --- property: any finding or event converts to a conforming document ----------------
-
-
-@given(st.lists(finding_rows(), min_size=1, max_size=4))
-def test_any_finding_conforms(rows: list[dict[str, Any]]) -> None:
-    text = render(findings_frame(rows), "findings")
-    for document in parse(text):
-        assert validate(document) == [], document
-    assert len(parse(text)) == len(rows)
-
-
-@given(st.lists(event_rows(), min_size=1, max_size=4))
-def test_any_event_conforms(rows: list[dict[str, Any]]) -> None:
-    text = render(events_frame(rows), "events")
-    for document in parse(text):
-        assert validate(document) == [], document
-    assert len(parse(text)) == len(rows)

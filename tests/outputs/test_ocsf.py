@@ -3,13 +3,14 @@ facts in ``tests/data/ocsf_required.json`` (written by ``make_ocsf_required.py``
 github.com/ocsf/ocsf-schema): required attributes (profile ones when the profile is
 declared), ``at_least_one`` constraints, no attribute the class or object lacks, enum
 values and their caption siblings, ``type_uid``, and primitive types (timestamps are
-epoch milliseconds, IPs parse, ports in range)."""
+epoch milliseconds, IPs parse, ports in range); for the fixtures and for any row
+Hypothesis makes, with the other checks every SIEM sink passes
+(``tests/outputs/siem_helpers.py``)."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 import ipaddress
 import json
 import re
@@ -18,19 +19,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from shadowscan.engine import empty_matches
-from shadowscan.errors import UsageError
-from shadowscan.outputs import SINKS
-from shadowscan.outputs.ocsf import OCSF_VERSION
-from shadowscan.schema import FINDING_SCHEMA, conform
-from tests.golden import UPDATE
+from shadowscan.outputs.ocsf import OCSF_VERSION, OcsfSink
 from tests.outputs.fixtures import HOSTILE, events, findings
+from tests.outputs.siem_helpers import RecordSinkChecks, json_records, text_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "outputs" / "ocsf"
 SCHEMA: dict[str, Any] = json.loads((DATA / "ocsf_required.json").read_text(encoding="utf-8"))
 
 #: Epoch milliseconds of 2000-01-01 and 2100-01-01: a timestamp outside is in the wrong unit.
@@ -164,53 +158,22 @@ def check_primitive(value: Any, kind: str, where: str, problems: list[str]) -> N
         problems.append(f"{where}: {value} outside {rules['range']}")
 
 
-# --- helpers -------------------------------------------------------------------------
-
-
-def render(frame: pl.DataFrame, kind: str) -> str:
-    out = io.StringIO()
-    SINKS.get("ocsf")().write(frame, out, kind=kind)
-    return out.getvalue()
-
-
-def parse(text: str) -> list[dict[str, Any]]:
-    assert text == "" or text.endswith("\n")
-    lines = text.splitlines()  # also splits at U+2028 and friends: the sink escapes them
-    assert len(lines) == text.count("\n")
-    return [json.loads(line) for line in lines]
-
-
-def compare_golden(text: str, path: Path) -> None:
-    """As ``tests/golden.compare``: ``make golden`` (SHADOWSCAN_UPDATE_GOLDEN=1) rewrites."""
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    if not path.exists():
-        raise AssertionError(f"missing golden file {path}; run `make golden` and review it")
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{path} differs; if the change is intended run `make golden` and review the diff"
-    )
-
-
 # --- the fixtures' records -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "frame"), [("findings", findings), ("events", events)])
-def test_golden(kind: str, frame: Any) -> None:
-    compare_golden(render(frame(), kind), GOLDEN / f"{kind}.ndjson")
+def records(frame: pl.DataFrame, kind: str) -> list[dict[str, Any]]:
+    return json_records(text_of("ocsf", frame, kind))
 
 
-@pytest.mark.parametrize(("kind", "frame"), [("findings", findings), ("events", events)])
-def test_every_record_conforms(kind: str, frame: Any) -> None:
-    records = parse(render(frame(), kind))
-    assert len(records) == frame().height
-    for record in records:
-        assert validate(record) == [], record
+class TestOcsfSink(RecordSinkChecks):
+    """What every JSON SIEM sink does, each record checked by :func:`validate`."""
+
+    sink = OcsfSink
+    problems = staticmethod(validate)
 
 
 def test_findings_are_detection_findings() -> None:
-    named, ambiguous, unattributed = parse(render(findings(), "findings"))
+    named, ambiguous, unattributed = records(findings(), "findings")
     assert {r["type_uid"] for r in (named, ambiguous, unattributed)} == {200401}
     assert named["actor"]["user"]["name"] == "jdoe"
     assert named["metadata"]["profiles"] == ["host"]
@@ -230,14 +193,14 @@ def test_findings_are_detection_findings() -> None:
 def test_finding_uid_is_stable_per_user_and_service() -> None:
     frame = findings()
     later = frame.with_columns(pl.col("last_seen") + dt.timedelta(days=5), pl.col("requests") + 100)
-    first = [r["finding_info"]["uid"] for r in parse(render(frame, "findings"))]
-    second = [r["finding_info"]["uid"] for r in parse(render(later, "findings"))]
+    first = [r["finding_info"]["uid"] for r in records(frame, "findings")]
+    second = [r["finding_info"]["uid"] for r in records(later, "findings")]
     assert first == second
     assert len(set(first)) == 3
 
 
 def test_events_get_their_classes() -> None:
-    http, dns, network = parse(render(events(), "events"))
+    http, dns, network = records(events(), "events")
     assert (http["class_uid"], http["activity_id"]) == (4002, 6)  # POST
     assert http["http_request"]["url"]["hostname"] == "chatgpt.com"
     assert http["http_request"]["user_agent"] == HOSTILE
@@ -273,25 +236,14 @@ def test_untimed_records_take_the_processing_time() -> None:
     ]
     after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     for kind, frame in frames:
-        for record in parse(render(frame, kind)):
+        for record in records(frame, kind):
             assert validate(record) == []
             assert before.timestamp() * 1000 <= record["time"] <= after.timestamp() * 1000
             assert record["metadata"]["processed_time"] == record["time"]
             assert record["unmapped"]["time_unknown"] is True
-    dated = parse(render(events(), "events"))[0]
+    dated = records(events(), "events")[0]
     assert "time_unknown" not in dated["unmapped"]
     assert "processed_time" not in dated["metadata"]
-
-
-@pytest.mark.parametrize("kind", ["department", "subnet"])
-def test_rollups_are_refused_with_what_to_use(kind: str) -> None:
-    with pytest.raises(UsageError, match="drop --group-by"):
-        render(findings(), kind)
-
-
-def test_empty_frame_writes_nothing() -> None:
-    assert render(findings().clear(), "findings") == ""
-    assert render(empty_matches(), "events") == ""
 
 
 # --- the validator itself can fail ---------------------------------------------------
@@ -340,148 +292,14 @@ BREAKAGES = {
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
 def test_validator_catches(breakage: str) -> None:
-    record = copy.deepcopy(parse(render(findings(), "findings"))[0])
+    record = copy.deepcopy(records(findings(), "findings")[0])
     BREAKAGES[breakage](record)
     assert validate(record) != []
 
 
 def test_validator_catches_event_constraints() -> None:
-    http, dns, _ = parse(render(events(), "events"))
+    http, dns, _ = records(events(), "events")
     del http["http_request"], http["http_response"]
     assert ".: needs one of http_request, http_response" in validate(http)
     dns["query"] = {"type": "A"}
     assert "query.hostname: required" in validate(dns)
-
-
-# --- property: any finding or event converts to a conforming record ------------------
-
-_TEXT = st.text(max_size=12)
-_IP = st.ip_addresses().map(str)
-_TIME = st.datetimes(
-    min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2090, 1, 1), timezones=st.just(dt.UTC)
-)
-_COUNT = st.integers(min_value=0, max_value=10**9)
-
-
-@st.composite
-def finding_rows(draw: st.DrawFn) -> dict[str, Any]:
-    first = draw(st.none() | _TIME)
-    span = draw(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=90)))
-    return {
-        "user": draw(st.none() | _TEXT | st.just("CORP\\jdoe") | st.just("jdoe@corp.example")),
-        "department": draw(st.none() | _TEXT),
-        "attribution": draw(
-            st.sampled_from(["log_user", "ip_session", "ambiguous", "unattributed"])
-        ),
-        "src_ips": draw(st.lists(_IP | _TEXT, max_size=3)),
-        "candidates": draw(st.lists(_TEXT, max_size=3)),
-        "devices": draw(st.lists(_TEXT, max_size=2)),
-        "site": draw(st.none() | _TEXT),
-        "subnet": draw(st.none() | _TEXT | st.just("10.1.0.0/24")),
-        "service_id": draw(st.text(min_size=1, max_size=12)),
-        "service": draw(st.none() | _TEXT),
-        "vendor": draw(st.none() | _TEXT),
-        "category": draw(st.none() | _TEXT),
-        "policy": draw(st.sampled_from(["sanctioned", "tolerated", "unsanctioned", "unreviewed"])),
-        "severity": draw(st.sampled_from(["info", "low", "medium", "high", "critical", "odd"])),
-        "risk_score": draw(st.integers(min_value=0, max_value=100)),
-        "first_seen": first,
-        "last_seen": None if first is None else first + span,
-        "active_days": draw(st.integers(min_value=1, max_value=90)),
-        "requests": draw(_COUNT),
-        "queries": draw(_COUNT),
-        "blocked": draw(_COUNT),
-        "bytes_out": draw(st.none() | _COUNT),
-        "bytes_in": draw(st.none() | _COUNT),
-        "large_uploads": draw(_COUNT),
-        "log_types": draw(
-            st.lists(st.sampled_from(["dns", "firewall", "flow", "proxy"]), unique=True)
-        ),
-        "hosts": draw(st.lists(_TEXT, max_size=3)),
-        "confidence": draw(st.sampled_from(["low", "medium", "high", "?"])),
-        "match_rules": draw(st.lists(_TEXT, max_size=3)),
-        "models": draw(st.lists(_TEXT, max_size=2)),
-        "policy_rule": draw(st.none() | _TEXT),
-        "risk_factors": draw(st.lists(_TEXT, max_size=3)),
-    }
-
-
-_METHODS = st.sampled_from(["GET", "POST", "CONNECT", "patch", "PROPFIND", ""])
-_RCODES = st.sampled_from(["NOERROR", "NXDOMAIN", "SERVFAIL", "BADCOOKIE", "WEIRD"])
-
-
-@st.composite
-def event_rows(draw: st.DrawFn) -> dict[str, Any]:
-    host = draw(st.none() | _TEXT | st.just("chatgpt.com"))
-    return {
-        "ts": draw(st.none() | _TIME),
-        "log_format": draw(st.sampled_from(["squid", "bind", "panos", "zeek_conn"])),
-        "log_type": draw(st.sampled_from(["proxy", "dns", "firewall", "flow", None])),
-        "source_file": draw(_TEXT),
-        "line_no": draw(st.integers(min_value=1, max_value=10**6)),
-        "src_ip": draw(st.none() | _IP | _TEXT),
-        "src_port": draw(st.none() | st.integers(min_value=-1, max_value=70_000)),
-        "user": draw(st.none() | _TEXT | st.just("jdoe")),
-        "log_user": draw(st.none() | st.just("CORP\\jdoe") | _TEXT),
-        "host": host,
-        "dst_ip": draw(st.none() | _IP | _TEXT),
-        "dst_port": draw(st.none() | st.integers(min_value=0, max_value=65_535)),
-        "url": draw(
-            st.none()
-            | _TEXT
-            | st.builds(
-                lambda h, p: f"https://{h}:{p}/x", st.just(host or "h"), st.integers(0, 99_999)
-            )
-        ),
-        "method": draw(st.none() | _METHODS),
-        "status": draw(st.none() | st.integers(min_value=0, max_value=999)),
-        "action": draw(st.sampled_from(["allowed", "blocked", "unknown", None])),
-        "bytes_out": draw(st.none() | _COUNT),
-        "bytes_in": draw(st.none() | _COUNT),
-        "user_agent": draw(st.none() | _TEXT),
-        "app": draw(st.none() | _TEXT),
-        "dns_qtype": draw(st.none() | st.sampled_from(["A", "AAAA", "HTTPS"])),
-        "dns_answers": draw(st.none() | st.lists(_IP | _TEXT, max_size=3)),
-        "dns_rcode": draw(st.none() | _RCODES),
-        "process": draw(st.none() | _TEXT | st.just("C:\\Program Files\\App\\app.exe")),
-        "dns_answer_only": draw(st.none() | st.booleans()),
-        "service_id": draw(st.text(min_size=1, max_size=12)),
-        "service": draw(st.none() | _TEXT),
-        "vendor": draw(st.none() | _TEXT),
-        "category": draw(st.none() | _TEXT),
-        "match_rule": draw(
-            st.sampled_from(["domain:chatgpt.com", "ip:160.79.104.0/23", "app:x", ""])
-        ),
-        "confidence": draw(st.sampled_from(["low", "medium", "high"])),
-        "model": draw(st.none() | _TEXT),
-        "repeat": draw(st.booleans()),
-        "department": draw(st.none() | _TEXT),
-        "attribution": draw(st.sampled_from(["log_user", "ambiguous", "unattributed"])),
-        "candidates": draw(st.lists(_TEXT, max_size=2)),
-        "device": draw(st.none() | _TEXT),
-    }
-
-
-def findings_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return conform(pl.DataFrame(rows, schema=FINDING_SCHEMA), FINDING_SCHEMA)
-
-
-def events_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = dict(empty_matches().schema)
-    return conform(pl.DataFrame(rows, schema=schema), schema)
-
-
-@given(st.lists(finding_rows(), min_size=1, max_size=4))
-def test_any_finding_conforms(rows: list[dict[str, Any]]) -> None:
-    text = render(findings_frame(rows), "findings")
-    assert text.count("\n") == len(rows)
-    for record in parse(text):
-        assert validate(record) == [], record
-
-
-@given(st.lists(event_rows(), min_size=1, max_size=4))
-def test_any_event_conforms(rows: list[dict[str, Any]]) -> None:
-    text = render(events_frame(rows), "events")
-    assert text.count("\n") == len(rows)
-    for record in parse(text):
-        assert validate(record) == [], record

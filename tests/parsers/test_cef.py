@@ -80,6 +80,26 @@ def test_escapes() -> None:
     assert r["log_type"] == "firewall"  # no request, method or user agent
 
 
+def test_ipv6_addresses_are_read_from_c6a2_and_c6a3() -> None:
+    """``src``/``dst`` are IPv4 fields: CEF puts an IPv6 source or destination in
+    ``c6a2``/``c6a3`` (so does shadowscan's ``cef`` sink), read when ``src``/``dst`` is
+    missing."""
+    v6 = row(
+        HEAD + "c6a2Label=Source IPv6 Address c6a2=2001:db8:20::15 spt=40000 "
+        "c6a3Label=Destination IPv6 Address c6a3=2606:4700::6812:1a30 dpt=443 dhost=claude.ai"
+    )
+    assert (v6["src_ip"], v6["src_port"], v6["dst_ip"], v6["dst_port"]) == (
+        "2001:db8:20::15",
+        40000,
+        "2606:4700::6812:1a30",
+        443,
+    )
+    both = row(HEAD + "c6a2=2001:db8::1 src=10.0.0.1 dst=104.18.32.47 c6a3=2001:db8::2")
+    assert (both["src_ip"], both["dst_ip"]) == ("10.0.0.1", "104.18.32.47")
+    empty = row(HEAD + "src= c6a2=2001:db8::1 dhost=claude.ai")
+    assert (empty["src_ip"], empty["dst_ip"]) == ("2001:db8::1", None)
+
+
 def test_relative_request_takes_dhost_and_connect_has_no_url() -> None:
     rel = row(HEAD + "dhost=claude.ai request=/api/organizations?x=1 dpt=443 act=blocked")
     assert (rel["host"], rel["url"], rel["dst_port"], rel["action"]) == (
