@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from shadowscan.api import scan
 from shadowscan.cli import app
 from shadowscan.errors import InputError
+from shadowscan.readers import InputSource
 from shadowscan.state import open_state
 
 HOSTS = ["chatgpt.com", "claude.ai", "gemini.google.com", "api.openai.com", "www.example.org"]
@@ -237,3 +238,22 @@ def test_killed_and_rerun_equals_never_interrupted(
     assert _cli(logs, state, crash=point) == -9, f"the run was not killed at {point}"
     assert _cli(logs, state) == 0
     assert _history(state).equals(reference)
+
+
+def test_retain_days_prunes_old_history_but_keeps_the_ledger(tmp_path: Path) -> None:
+    logs, state = tmp_path / "logs", tmp_path / "state.duckdb"
+    logs.mkdir()
+    write(logs / "access.log", squid_lines(0, 120))  # 2026-11-20 08:00 .. 2026-11-22 04:00
+    run(logs, state)
+    with open_state(state) as st:
+        removed = st.prune(1, dt.date(2026, 11, 22))  # keep 2026-11-21 onwards
+        days = {r[0] for r in st.db.execute("SELECT DISTINCT day FROM history").fetchall()}
+    assert removed > 0
+    assert days == {dt.date(2026, 11, 21), dt.date(2026, 11, 22)}
+    res = CliRunner().invoke(
+        app, ["scan", str(logs), "--state", str(state), "--retain-days", "1", "-q"]
+    )
+    assert res.exit_code == 0
+    with open_state(state) as st:
+        # the file was read before: it is not read (and counted) again
+        assert st.plan([InputSource(str(logs / "access.log"))])[0].note == "unchanged"
