@@ -58,6 +58,9 @@ class ScanResult:
     conflicts: pl.DataFrame = field(default_factory=pl.DataFrame)
     #: True when users (and maybe addresses) were replaced by tokens (``pseudonymise``).
     pseudonymized: bool = False
+    #: Use per UTC day and service (``day``, ``service_id``, ``requests``, ``queries``):
+    #: the report's timeline.
+    daily: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def build_matcher(signature_dirs: Sequence[str | Path] = ()) -> Matcher:
@@ -196,7 +199,12 @@ def scan(
     ]
     conflicts = attributor.conflicts_report()
     stats.conflicts = records(conflicts)
-    return ScanResult(findings, events, stats, matcher.catalogue, warnings, conflicts)
+    daily = (
+        settled.group_by("day", "service_id")
+        .agg(pl.col("requests").sum(), pl.col("queries").sum())
+        .sort("day", "service_id")
+    )
+    return ScanResult(findings, events, stats, matcher.catalogue, warnings, conflicts, daily=daily)
 
 
 def build_attributor(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import duckdb
 import polars as pl
@@ -365,3 +365,69 @@ def _check_arguments(since: dt.date | None, until: dt.date | None, by: str, peri
         raise UsageError(f"unknown --period {period!r} (known: {', '.join(PERIODS)})")
     if since is not None and until is not None and since > until:
         raise UsageError(f"--since {since} is after --until {until}: swap them")
+
+
+def findings_from_state(
+    path: Path, *, since: dt.date | None = None, until: dt.date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Findings over ``[since, until]`` from the history of nightly runs (the counters a
+    scan over all that data gives; hosts, match rules and models are not kept in the
+    state), and the per-day use (``day``, ``service_id``, ``requests``, ``queries``) for
+    the report's timeline."""
+    from shadowscan.schema import FINDING_SCHEMA, conform
+
+    _check_arguments(since, until, "service", "day")
+    conn = open_readonly(path)
+    try:
+        where, params = _window(since, until)
+        findings = pl.DataFrame(
+            pl.from_arrow(
+                conn.sql(
+                    f"""
+                    SELECT "user", src_key, akey, service_id,
+                           any_value(service) AS service, any_value(vendor) AS vendor,
+                           any_value(category) AS category,
+                           arg_max(department, last_seen) AS department,
+                           CASE WHEN "user" IS NULL THEN akey ELSE 'log_user' END AS attribution,
+                           CASE WHEN src_key IS NULL THEN [] ELSE [src_key] END AS src_ips,
+                           min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+                           count(DISTINCT day) AS active_days,
+                           sum(requests) AS requests, sum(queries) AS queries,
+                           sum(blocked) AS blocked,
+                           CASE WHEN sum(bytes_out_known) > 0 THEN sum(bytes_out) END AS bytes_out,
+                           CASE WHEN sum(bytes_in_known) > 0 THEN sum(bytes_in) END AS bytes_in,
+                           sum(large_uploads) AS large_uploads
+                    FROM history {where}
+                    GROUP BY "user", src_key, akey, service_id
+                    ORDER BY requests DESC, queries DESC, service_id, "user" NULLS LAST
+                    """,
+                    params=params,
+                ).to_arrow_table()
+            )
+        )
+        daily = pl.DataFrame(
+            pl.from_arrow(
+                conn.sql(
+                    f"SELECT day, service_id, sum(requests)::UBIGINT AS requests, "
+                    f"sum(queries)::UBIGINT AS queries "
+                    f"FROM history {where} GROUP BY day, service_id ORDER BY day, service_id",
+                    params=params,
+                ).to_arrow_table()
+            )
+        )
+    finally:
+        conn.close()
+    # Attribution of a named user's rows is not kept per method in the state: "log_user"
+    # stands for "named" here.
+    return conform(findings.drop("src_key", "akey"), FINDING_SCHEMA), daily
+
+
+def _window(since: dt.date | None, until: dt.date | None) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("day >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("day <= ?")
+        params.append(until)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
