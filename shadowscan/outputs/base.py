@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from shadowscan.api import ScanResult
 
 
 class Sink(ABC):
@@ -18,9 +21,22 @@ class Sink(ABC):
     #: True when the sink writes bytes (parquet, xlsx) rather than text.
     binary: ClassVar[bool] = False
 
+    #: True when the sink wants the whole scan (stats, warnings) through ``write_result``:
+    #: reports need the data-quality account, not only the findings.
+    wants_result: ClassVar[bool] = False
+
     @abstractmethod
     def write(self, frame: pl.DataFrame, stream: IO[Any], *, kind: str) -> None:
         """Write ``frame``; ``kind`` is ``findings`` or ``events``."""
+
+    def write_result(
+        self, result: ScanResult, stream: IO[Any], *, daily: pl.DataFrame | None = None
+    ) -> None:
+        """Write a whole scan; ``daily`` holds (day, service_id, requests, queries) partials.
+
+        Sinks that set ``wants_result`` override this; the others write the findings.
+        """
+        self.write(result.findings, stream, kind="findings")
 
 
 def iso_timestamps(frame: pl.DataFrame) -> pl.DataFrame:
