@@ -8,6 +8,7 @@ summary, progress and errors go to stderr.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -472,7 +473,8 @@ def _run_scan(
             quiet=quiet,
         )
         kind = "events" if events else ("findings" if group_by == "finding" else group_by)
-        _write(frame, sink_name, output, kind=kind)
+        shown = result if min_severity is None else dataclasses.replace(result, findings=findings)
+        _write(frame, sink_name, output, kind=kind, result=shown)
         crashpoint("output")
         if stats_json is not None:
             stats_json.write_text(
@@ -552,17 +554,26 @@ def _progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def _write(frame: Any, sink_name: str, output: Path | None, kind: str) -> None:
+def _write(frame: Any, sink_name: str, output: Path | None, kind: str, result: Any = None) -> None:
+    """Write ``frame`` with the sink; report sinks (html, md, xlsx) get the whole scan
+    ``result`` when there is one (the data-quality account, the timeline)."""
     from shadowscan.outputs import SINKS
 
     sink = SINKS.get(sink_name)()
+
+    def emit(stream: IO[Any]) -> None:
+        if result is not None and sink.wants_result and kind == "findings":
+            sink.write_result(result, stream, daily=result.daily)
+        else:
+            sink.write(frame, stream, kind=kind)
+
     if output is None and sink.binary and sys.stdout.isatty():
         raise UsageError(
             f"--output-format {sink_name} is binary: write it to a file with -o findings.{sink_name}"
         )
     if output is None:
         stream: IO[Any] = sys.stdout.buffer if sink.binary else sys.stdout
-        sink.write(frame, stream, kind=kind)
+        emit(stream)
         stream.flush()
         return
     try:
@@ -572,7 +583,7 @@ def _write(frame: Any, sink_name: str, output: Path | None, kind: str) -> None:
             encoding=None if sink.binary else "utf-8",
             newline=None if sink.binary else "",
         ) as fh:
-            sink.write(frame, fh, kind=kind)
+            emit(fh)
     except OSError as exc:
         raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from exc
 
@@ -766,6 +777,76 @@ def history(
         until_d = parse_time(until, option="--until").date() if until else None
         frame = read_history(state, since=since_d, until=until_d, by=by, period=period)  # type: ignore[arg-type]
         _write(frame, sink_name, output, kind=f"{by} per {period}")
+
+
+@app.command(
+    help="""The audit report from the nightly history: HTML (self-contained, printable), Markdown or an Excel workbook.
+
+[bold]Examples[/]
+
+  shadowscan report --state /var/lib/shadowscan/state.duckdb --since 30d -o report.html
+
+  shadowscan report --state state.duckdb --policy policy.yaml --since 2026-11-01 --until 2026-11-30 -o november.xlsx
+"""
+)
+def report(
+    state: Annotated[Path, typer.Option("--state", help="The state database of nightly scans.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The report file; .html, .md or .xlsx picks the format."
+        ),
+    ],
+    since: Annotated[
+        str | None, typer.Option(help="First day (ISO date, or an age like 30d).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, inclusive.")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Policy to judge the findings by (default: all unreviewed)."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--output-format", "-F", help="html, md or xlsx (default: from -o)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.api import build_matcher
+    from shadowscan.history import findings_from_state
+    from shadowscan.policy import evaluate, load_policy
+    from shadowscan.report.model import DEFAULT_TITLE, build_report_from_frames
+    from shadowscan.timeparse import parse_time
+
+    with _errors(debug):
+        sink_name = _pick_sink(output_format, output)
+        if sink_name not in {"html", "md", "xlsx"}:
+            raise UsageError(f"a report is html, md or xlsx, not {sink_name}: use -o report.html")
+        since_d = parse_time(since, option="--since").date() if since else None
+        until_d = parse_time(until, option="--until").date() if until else None
+        findings, daily = findings_from_state(state, since=since_d, until=until_d)
+        catalogue = build_matcher().catalogue
+        rules = load_policy(policy, catalogue) if policy is not None else None
+        findings = evaluate(findings, rules, catalogue, dt.datetime.now(dt.UTC).date())
+        data = build_report_from_frames(
+            findings,
+            None,
+            daily,
+            title=title or DEFAULT_TITLE,
+            since=dt.datetime.combine(since_d, dt.time(), dt.UTC) if since_d else None,
+            until=dt.datetime.combine(until_d, dt.time.max, dt.UTC) if until_d else None,
+        )
+        from shadowscan.outputs import SINKS
+
+        rendered = SINKS.get(sink_name)().render(data)  # type: ignore[attr-defined]
+        try:
+            if isinstance(rendered, bytes):
+                output.write_bytes(rendered)
+            else:
+                output.write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        stderr.print(f"shadowscan: wrote {output} ({findings.height:,} findings)", highlight=False)
 
 
 # --- identity, keygen, reidentify ---------------------------------------------------------
