@@ -40,8 +40,8 @@ lint: install ## ruff (lint and format check)
 typecheck: install ## mypy --strict on the package
 	$(BIN)/mypy
 
-pytest: install ## The test suite only
-	$(BIN)/python -m pytest
+pytest: install ## The test suite only (on every core)
+	$(BIN)/python -m pytest -n auto
 
 signatures: install ## Validate the signature catalogue and run every service's examples
 	$(BIN)/shadowscan signatures validate

@@ -134,7 +134,10 @@ class ReportData:
 
     @property
     def timeline_table(self) -> Table:
-        return Table("timeline", "Use per day", self.timeline, self.timeline.height)
+        # The chart shows every day; the table only the days with use (a window of logs
+        # years apart would otherwise list a thousand empty days).
+        used = self.timeline.filter((pl.col("requests") + pl.col("queries")) > 0)
+        return Table("timeline", "Use per day", used, used.height)
 
     @property
     def chart_services(self) -> pl.DataFrame:
