@@ -1241,6 +1241,81 @@ def signatures_stats(
             typer.echo(f"  {cat:<20} {count:>4}  {CATEGORIES[cat]}")
 
 
+@signatures_app.command(
+    "export",
+    help="""Export the catalogue as SIEM detection content or blocklists.
+
+Formats: sigma, splunk, kql, zeek-intel, suricata, hosts, rpz, adblock, pac, csv, json (`shadowscan signatures export --help` lists them). Services a format cannot express (URL patterns in a DNS blocklist) are listed as skipped on stderr, never silently dropped.
+
+[bold]Examples[/]
+
+  shadowscan signatures export --to rpz -o ai-services.rpz
+
+  shadowscan signatures export --to sigma --policy policy.yaml --only unsanctioned -o sigma-rules/
+
+  shadowscan signatures export --to hosts --category chat_assistant > /etc/hosts.d/ai
+""",
+)
+def signatures_export(
+    to: Annotated[str, typer.Option("--to", help="Export format (see above).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (a directory for multi-file formats: sigma, splunk, kql); default stdout.",
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="Only services of this category (repeatable)."),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help="Policy file: its statuses set rule levels and --only filters by them."
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="With --policy: only services of this status (repeatable): unsanctioned, unreviewed, tolerated, sanctioned.",
+        ),
+    ] = None,
+    overlays: Annotated[
+        list[Path] | None,
+        typer.Option("--signatures", "-s", help="Extra signature directory or file (repeatable)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+) -> None:
+    from shadowscan.exports import EXPORTERS
+    from shadowscan.exports.run import policy_statuses, run_export, write_export
+
+    with _errors(debug):
+        EXPORTERS.get(to)  # an unknown format lists the known ones
+        for status in only or ():
+            if status not in {"unsanctioned", "unreviewed", "tolerated", "sanctioned"}:
+                raise UsageError(
+                    f"--only {status!r}: use unsanctioned, unreviewed, tolerated or sanctioned"
+                )
+        catalogue = _catalogue(overlays)
+        statuses = policy_statuses(policy, catalogue) if policy is not None else None
+        export, services = run_export(
+            catalogue, to, categories=category or (), statuses=statuses, only=only or ()
+        )
+        written = write_export(export, to, output)
+        for service_id, reason in export.skipped:
+            stderr.print(f"  skipped {service_id}: {reason}", highlight=False, soft_wrap=True)
+        where = ", ".join(str(p) for p in written) if written else "stdout"
+        stderr.print(
+            f"shadowscan: exported {len(services) - len(export.skipped)} of {len(services)} "
+            f"service(s) as {to} to {where}; {len(export.skipped)} skipped",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
