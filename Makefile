@@ -53,7 +53,7 @@ golden: install ## Rewrite the golden files and README schema tables (review the
 	$(BIN)/python -m tests.readme_tables
 	SHADOWSCAN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py \
 		tests/identity/test_golden_identity.py tests/directory/test_golden_directory.py \
-		tests/outputs/ tests/report/test_sinks.py
+		tests/outputs/ tests/report/test_sinks.py tests/exports/
 
 bench: install ## Benchmarks: shadowscan against grep on generated logs
 	$(BIN)/python -m bench

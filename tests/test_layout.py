@@ -48,7 +48,9 @@ def test_every_format_has_samples_golden_and_tests() -> None:
 
 def test_no_orphan_samples_or_golden() -> None:
     for folder in [*SAMPLES.iterdir(), *GOLDEN.iterdir()]:
-        if folder.is_dir() and not (folder.parent == GOLDEN and folder.name in {*KINDS, "outputs"}):
+        if folder.is_dir() and not (
+            folder.parent == GOLDEN and folder.name in {*KINDS, "outputs", "exports"}
+        ):
             assert folder.name in PARSERS, f"{folder} belongs to no registered format"
     identity_samples = [
         f for f in (IDENTITY_SAMPLES).iterdir() if f.is_dir() and f.name != "directory"
@@ -129,3 +131,16 @@ def test_readme_documents_every_config_key() -> None:
 
     for key in Config.model_fields:
         assert f"`{key}`" in README, f"README lacks config key `{key}`"
+
+
+def test_every_export_format_has_golden_output_and_a_readme_example() -> None:
+    from shadowscan.exports import EXPORTERS
+
+    for name, _ in EXPORTERS.items():
+        folder = GOLDEN / "exports" / name
+        assert folder.is_dir() and any(folder.rglob("*")), (
+            f"{name}: needs golden output in tests/golden/exports/{name}/ (make golden)"
+        )
+        assert f"| `{name}` |" in README, f"README lacks an export example for `{name}`"
+    for folder in (GOLDEN / "exports").iterdir():
+        assert folder.name in EXPORTERS, f"{folder} belongs to no export format"
