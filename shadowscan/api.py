@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,16 @@ import polars as pl
 from shadowscan.attribution import EVIDENCE_WINDOW, METHODS, Attributor, merge_evidence
 from shadowscan.crashpoints import crashpoint
 from shadowscan.detect import Detection, detect_lines
-from shadowscan.engine import FileScanner, ProgressCallback, ScanOptions, empty_matches
+from shadowscan.dns import BurstFilter
+from shadowscan.engine import (
+    FileResult,
+    FileScanner,
+    ProgressCallback,
+    Resume,
+    ScanOptions,
+    empty_matches,
+    fold_matched,
+)
 from shadowscan.errors import UsageError
 from shadowscan.findings import (
     DEFERRED_SCHEMA,
@@ -44,6 +53,7 @@ from shadowscan.signatures import Catalogue, load_catalogue
 from shadowscan.stats import FileStats, ScanStats
 
 if TYPE_CHECKING:
+    from shadowscan.distributed import DaskEngine
     from shadowscan.state import State
 
 
@@ -88,6 +98,7 @@ def scan(
     policy: Policy | None = None,
     today: dt.date | None = None,
     state: State | None = None,
+    engine: DaskEngine | None = None,
 ) -> ScanResult:
     """Read ``paths`` (files, directories, globs, ``-``), match, attribute, and aggregate
     findings.
@@ -100,6 +111,8 @@ def scan(
     ``today`` (default: the current UTC date); every finding gets a risk score either way.
     ``state`` (:func:`shadowscan.state.open_state`) makes the scan incremental: only what
     earlier runs have not read is read, and the run is committed to the state at the end.
+    ``engine`` (:class:`shadowscan.distributed.DaskEngine`) runs the same scan on a Dask
+    cluster; the findings are the same as the local engine's.
     """
     log_format, loaded = _mapping_format(log_format, mapping)
     if since is not None and until is not None and since >= until:
@@ -134,25 +147,46 @@ def scan(
     evidence: list[pl.DataFrame] = []
     sources = resolve_inputs(paths)
     file_stats: dict[int, FileStats] = {}
-    order, detections = dns_first(sources, log_format)
+    order, detections, n_dns = dns_first(sources, log_format)
     plans = state.plan(sources) if state is not None else None
     crashpoint("plan")
     record = state.new_run(list(paths), matcher.catalogue.version) if state is not None else None
-    for i in order:
-        plan = plans[i] if plans is not None else None
-        if plan is not None and plan.skip:
-            file_stats[i] = FileStats(path=sources[i].path, incremental=plan.note)
+    resumes = {i: (plan.resume if not plan.skip else None) for i, plan in enumerate(plans or [])}
+    skipped = {i for i, plan in enumerate(plans or []) if plan.skip}
+    if engine is None:
+        results = _local_results(
+            scanner, matcher, sources, order, n_dns, detections, resumes, skipped, progress
+        )
+    else:
+        options.dns_to_driver = True
+        results = engine.results(
+            sources, order, n_dns, detections, resumes, skipped, options, signatures, progress
+        )
+    bursts = BurstFilter()
+    for i, result in results:
+        if result is None:  # unchanged since the last run (--state)
+            assert plans is not None
+            file_stats[i] = FileStats(path=sources[i].path, incremental=plans[i].note)
             continue
-        resume = plan.resume if plan is not None else None
-        result = scanner.scan(sources[i], progress, detections.get(i), resume=resume)
         crashpoint("file")
+        plan = plans[i] if plans is not None else None
         if plan is not None and record is not None:
+            resume = plan.resume
             result.stats.incremental = plan.note
             first = resume.lines if resume is not None else 0
             result.stats.first_line = first + 1
             record.files.append((sources[i], plan, result.end_offset, first + result.stats.lines))
             record.lines += result.stats.lines
             record.new_bytes += result.end_offset - (resume.offset if resume is not None else 0)
+        if result.dns_events is not None and result.dns_events.height:
+            # Distributed: lookup bursts are marked here, in file order, across tasks.
+            marked = bursts.mark(result.dns_events)
+            folded = fold_matched(marked, options)
+            partials.append(folded.partials)
+            if folded.deferred is not None:
+                deferred.append(folded.deferred)
+            if keep_events:
+                frames.append(marked)
         frames.extend(result.events)
         if result.partials is not None:
             partials.append(result.partials)
@@ -161,11 +195,6 @@ def scan(
         if result.evidence is not None:
             evidence.append(result.evidence)
         file_stats[i] = result.stats
-        if result.learned is not None and result.learned.height:
-            # Connections in the files still to come can now be matched by these addresses.
-            matcher.learn(result.learned)
-            if prefilter:
-                scanner.prefilter = matcher.prefilter()
     stats.files.extend(file_stats[i] for i in sorted(file_stats))
     events = pl.concat(frames, how="diagonal_relaxed") if frames else empty_matches()
     attributor.evidence_window = evidence_window
@@ -205,6 +234,35 @@ def scan(
         .sort("day", "service_id")
     )
     return ScanResult(findings, events, stats, matcher.catalogue, warnings, conflicts, daily=daily)
+
+
+def _local_results(
+    scanner: FileScanner,
+    matcher: Matcher,
+    sources: Sequence[InputSource],
+    order: Sequence[int],
+    n_dns: int,
+    detections: dict[int, Detection],
+    resumes: dict[int, Resume | None],
+    skipped: set[int],
+    progress: ProgressCallback | None,
+) -> Iterator[tuple[int, FileResult | None]]:
+    """The local engine: files one after another (chunks of one file in parallel), DNS
+    logs first; once every DNS log has been read, the addresses AI hosts resolved to
+    match the connections in the rest (the same whatever the order of the DNS files)."""
+    learned: list[pl.DataFrame] = []
+    for position, i in enumerate(order):
+        if position == n_dns and learned:
+            matcher.learn(pl.concat(learned))
+            if scanner.prefilter is not None:
+                scanner.prefilter = matcher.prefilter()
+        if i in skipped:
+            yield i, None
+            continue
+        result = scanner.scan(sources[i], progress, detections.get(i), resume=resumes.get(i))
+        if position < n_dns and result.learned is not None and result.learned.height:
+            learned.append(result.learned)
+        yield i, result
 
 
 def build_attributor(
@@ -331,9 +389,10 @@ def sniff_source(source: InputSource) -> tuple[bytes, Detection]:
 
 def dns_first(
     sources: Sequence[InputSource], log_format: str
-) -> tuple[list[int], dict[int, Detection]]:
-    """Indices of ``sources`` with DNS logs first (in their order), then the rest, and the
-    detections made on the way (so that scanning does not sniff the files again).
+) -> tuple[list[int], dict[int, Detection], int]:
+    """Indices of ``sources`` with DNS logs first (in their order), then the rest; the
+    detections made on the way (so that scanning does not sniff the files again); and how
+    many of them are DNS logs.
 
     DNS answers teach which addresses AI hosts resolved to; reading them first lets
     firewall and flow logs, which carry only addresses, be matched by them.
@@ -354,7 +413,7 @@ def dns_first(
 
     flags = [is_dns(i, s) for i, s in enumerate(sources)]
     order = [i for i, f in enumerate(flags) if f] + [i for i, f in enumerate(flags) if not f]
-    return order, detections
+    return order, detections, sum(flags)
 
 
 _DNS_EVENT = re.compile(rb'"event_type"\s*:\s*"dns"')

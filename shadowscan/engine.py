@@ -38,6 +38,7 @@ from shadowscan.readers import (
     head_lines,
     iter_chunks,
     open_binary,
+    open_url,
     read_head,
     rewind_with,
 )
@@ -74,6 +75,9 @@ class ScanOptions:
     defer_unnamed: bool = True
     #: A request sending more than this many bytes is a large upload.
     upload_threshold: int = UPLOAD_THRESHOLD
+    #: Distributed tasks: return matched DNS events whole, for the driver to mark bursts
+    #: across tasks (see :mod:`shadowscan.distributed`).
+    dns_to_driver: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class FileResult:
     evidence: pl.DataFrame | None = None
     #: Decompressed bytes consumed, from the start of the file (the next run's offset).
     end_offset: int = 0
+    #: With ``dns_to_driver``: the matched DNS events, not yet burst-marked or aggregated.
+    dns_events: pl.DataFrame | None = None
 
 
 @dataclass
@@ -248,10 +254,12 @@ class FileScanner:
         caller already did so (then it is not repeated); ``resume`` reads only what an
         earlier run has not (see :class:`Resume`)."""
         stats = FileStats(path=source.path)
+        # Before the stream is opened: some fsspec filesystems (memory://) hand out one
+        # shared file object per path, so a second open would move the first one.
+        stats.compression = _compression(source)
         stream = open_binary(source)
         try:
             head = read_head(stream, source.path)
-            stats.compression = _compression(source)
             fmt = self.options.log_format
             if fmt == "auto":
                 detection = detection or detect_lines(head_lines(head))
@@ -353,6 +361,7 @@ class _FileRun:
         self.learned: list[pl.DataFrame] = []
         self.deferred: list[pl.DataFrame] = []
         self.evidence: list[pl.DataFrame] = []
+        self.dns_events: list[pl.DataFrame] = []
         self.first_bad: tuple[int, str] | None = None
         self.pending: list[pl.DataFrame] = []
         self.pending_rows = 0
@@ -378,20 +387,27 @@ class _FileRun:
             self.evidence.append(res.evidence)
         if res.events is not None and res.events.height:
             opts = self.scanner.options
-            if not opts.keep_unmatched:
-                res.events = self.scanner.bursts.mark(res.events)
+            events = res.events
+            if opts.dns_to_driver and not opts.keep_unmatched:
+                # A distributed task hands DNS events to the driver, which marks lookup
+                # bursts across tasks in file order, as the local engine does.
+                is_dns = pl.col("log_type") == "dns"
+                dns = events.filter(is_dns)
+                self.dns_events.append(dns.with_columns(pl.col("line_no") + (base + 1)))
+                self.learned.append(learned_answers(dns))
+                st.matched += dns.height
+                events = events.filter(~is_dns)
+            elif not opts.keep_unmatched:
+                events = self.scanner.bursts.mark(events)
             if opts.keep_events or opts.keep_unmatched:
-                self.frames.append(res.events.with_columns(pl.col("line_no") + (base + 1)))
+                self.frames.append(events.with_columns(pl.col("line_no") + (base + 1)))
             if not opts.keep_unmatched:
-                st.matched += res.events.height
-                limit = opts.upload_threshold
-                if opts.defer_unnamed:
-                    named = pl.col("user").is_not_null()
-                    self.partials.append(partial(res.events.filter(named), limit))
-                    self.deferred.append(defer(res.events.filter(~named), limit))
-                else:
-                    self.partials.append(partial(res.events, limit))
-                self.learned.append(learned_answers(res.events))
+                st.matched += events.height
+                folded = fold_matched(events, opts)
+                self.partials.append(folded.partials)
+                if folded.deferred is not None:
+                    self.deferred.append(folded.deferred)
+                self.learned.append(folded.learned)
                 if len(self.partials) >= 64:
                     self.partials = [merge_partials(self.partials)]
                     if self.evidence:
@@ -458,11 +474,41 @@ class _FileRun:
         deferred = pl.concat(self.deferred, rechunk=False) if self.deferred else None
         evidence = merge_evidence(self.evidence, self._window()) if self.evidence else None
         return FileResult(
-            self.frames, partials, st, learned, deferred, evidence, end_offset=self.bytes_read
+            self.frames,
+            partials,
+            st,
+            learned,
+            deferred,
+            evidence,
+            end_offset=self.bytes_read,
+            dns_events=pl.concat(self.dns_events) if self.dns_events else None,
         )
 
     def _window(self) -> dt.timedelta:
         return self.scanner.options.evidence_window or EVIDENCE_WINDOW
+
+
+@dataclass
+class Folded:
+    """Matched events folded into what a scan keeps: partials (events whose log names
+    the user, or all when nothing is deferred), deferred rows, learned DNS answers."""
+
+    partials: pl.DataFrame
+    deferred: pl.DataFrame | None
+    learned: pl.DataFrame
+
+
+def fold_matched(events: pl.DataFrame, options: ScanOptions) -> Folded:
+    """Fold matched (burst-marked) events: the one place both engines aggregate."""
+    limit = options.upload_threshold
+    if options.defer_unnamed:
+        named = pl.col("user").is_not_null()
+        return Folded(
+            partial(events.filter(named), limit),
+            defer(events.filter(~named), limit),
+            learned_answers(events),
+        )
+    return Folded(partial(events, limit), None, learned_answers(events))
 
 
 def learned_answers(events: pl.DataFrame) -> pl.DataFrame:
@@ -561,13 +607,13 @@ class _Limited(io.RawIOBase):
 def _compression(source: InputSource) -> str | None:
     if source.is_stdin:
         return None
-    with open(source.path, "rb") as fh:
+    with open_url(source.path) if source.is_url else open(source.path, "rb") as fh:
         return compression_of(fh.read(6))
 
 
 def _size(source: InputSource, compression: str | None) -> int | None:
     """Bytes to read, for the progress bar (unknown for stdin and compressed files)."""
-    if source.is_stdin or compression:
+    if source.is_stdin or source.is_url or compression:
         return None
     try:
         return os.path.getsize(source.path)
@@ -576,7 +622,7 @@ def _size(source: InputSource, compression: str | None) -> int | None:
 
 
 def _file_time(source: InputSource) -> dt.datetime | None:
-    if source.is_stdin:
+    if source.is_stdin or source.is_url:
         return None
     try:
         return dt.datetime.fromtimestamp(os.path.getmtime(source.path), dt.UTC)

@@ -63,6 +63,28 @@ class InputSource:
     def is_stdin(self) -> bool:
         return self.path == "-"
 
+    @property
+    def is_url(self) -> bool:
+        """``s3://``, ``gs://``, ``abfs://``, ``file://``, ``memory://``: read through fsspec."""
+        return is_url(self.path)
+
+
+def is_url(path: str) -> bool:
+    return "://" in path and not path.startswith("-")
+
+
+def open_url(path: str) -> IO[bytes]:
+    """A binary stream of an fsspec URL (credentials from each backend's usual
+    environment and config); fsspec is imported only for URLs."""
+    try:
+        import fsspec
+    except ImportError:  # pragma: no cover - fsspec is a dependency
+        raise InputError(f"{path}: reading URLs needs fsspec (pip install fsspec)") from None
+    try:
+        return fsspec.open(path, "rb").open()  # type: ignore[no-any-return]
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(f"{path}: cannot open: {exc}") from exc
+
 
 def resolve_inputs(paths: Sequence[str]) -> list[InputSource]:
     """Expand directories (recursively) and globs; fail on anything missing."""
@@ -70,6 +92,9 @@ def resolve_inputs(paths: Sequence[str]) -> list[InputSource]:
     for raw in paths:
         if raw == "-":
             sources.append(InputSource("-"))
+            continue
+        if is_url(raw):
+            sources.extend(_expand_url(raw))
             continue
         if glob.has_magic(raw) and not os.path.exists(raw):
             matches = sorted(glob.glob(raw, recursive=True))
@@ -89,6 +114,38 @@ def resolve_inputs(paths: Sequence[str]) -> list[InputSource]:
             seen.add(s.path)
             unique.append(s)
     return unique
+
+
+def _expand_url(url: str) -> list[InputSource]:
+    """The files an fsspec URL names: itself, every file under a "directory", or a glob's
+    matches (sorted), as URLs with the same protocol."""
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+        protocol = url.split("://", 1)[0]
+        if glob.has_magic(root):
+            found = sorted(fs.glob(root))
+            explicit = False
+        elif fs.isdir(root):
+            found = sorted(fs.find(root))
+            explicit = False
+        elif fs.exists(root):
+            found, explicit = [root], True
+        else:
+            raise InputError(f"{url}: no such file or directory")
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(f"{url}: cannot list: {exc}") from exc
+    if not found:
+        raise InputError(f"{url}: the pattern matches no file; check the URL and quoting")
+    return [
+        InputSource(
+            p if "://" in p else f"{protocol}://{p.lstrip('/') if protocol == 'memory' else p}",
+            explicit=explicit,
+        )
+        for p in found
+        if not p.rsplit("/", 1)[-1].startswith(".")
+    ]
 
 
 def _expand(path: Path, explicit: bool) -> list[InputSource]:
@@ -143,7 +200,12 @@ class Prefixed(io.RawIOBase):
 def open_binary(source: InputSource) -> BinaryIO:
     """Open ``source`` for reading as decompressed bytes."""
     try:
-        raw: IO[bytes] = sys.stdin.buffer if source.is_stdin else open(source.path, "rb")  # noqa: SIM115
+        if source.is_stdin:
+            raw: IO[bytes] = sys.stdin.buffer
+        elif source.is_url:
+            raw = open_url(source.path)
+        else:
+            raw = open(source.path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{source.path}: cannot open: {exc.strerror or exc}") from exc
     try:
