@@ -188,6 +188,41 @@ def bench_attribution(tmp: Path, lines: int, repeat: int, target: float = 2.0) -
     return {"plain_s": p_wall, "attributed_s": a_wall, "ratio": ratio}
 
 
+def bench_dask(tmp: Path, lines: int, repeat: int, workers: int = 2) -> dict[str, float]:
+    """The same generated Squid log scanned by the local engine and by --engine dask on a
+    local cluster of ``workers`` processes (cluster start-up included: it is part of what
+    a user waits for)."""
+    log = tmp / "dask-squid.log"
+    subprocess.run(
+        [sys.executable, "-m", "bench.generate", "squid", str(log), str(lines)], check=True
+    )
+    base = [
+        sys.executable,
+        "-m",
+        "shadowscan.cli",
+        "scan",
+        str(log),
+        "-f",
+        "squid",
+        "-q",
+        "-F",
+        "ndjson",
+    ]
+    l_wall, l_rss = best(base, tmp / "local.out", repeat)
+    d_wall, d_rss = best(
+        [*base, "--engine", "dask", "--dask-workers", str(workers)], tmp / "dask.out", repeat
+    )
+    same = (tmp / "local.out").read_bytes() == (tmp / "dask.out").read_bytes()
+    print(
+        f"dask engine, squid {lines:,} lines ({log.stat().st_size / 2**20:,.0f} MiB), {workers} local workers"
+    )
+    print(f"  local engine: {l_wall:6.2f} s, peak RSS {l_rss:,.0f} MiB")
+    print(f"  dask engine:  {d_wall:6.2f} s (driver peak RSS {d_rss:,.0f} MiB)")
+    print(f"  ratio dask/local: {d_wall / l_wall:.2f}x; identical findings: {same}")
+    log.unlink()
+    return {"local_s": l_wall, "dask_s": d_wall}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--lines", type=int, default=5_000_000)
@@ -195,7 +230,7 @@ def main() -> None:
     parser.add_argument(
         "--formats",
         nargs="*",
-        default=["squid", "bind", "panos", "attribution"],
+        default=["squid", "bind", "panos", "attribution", "dask"],
         help="generated logs to time",
     )
     args = parser.parse_args()
@@ -210,6 +245,8 @@ def main() -> None:
                 )
             elif fmt == "attribution":
                 bench_attribution(tmp, args.lines, args.repeat)
+            elif fmt == "dask":
+                bench_dask(tmp, args.lines, args.repeat)
             else:
                 bench_format(tmp, fmt, args.lines, args.repeat)
     finally:

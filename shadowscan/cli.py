@@ -270,6 +270,23 @@ def scan(
         int | None,
         typer.Option("--retain-days", help="With --state: drop history older than this many days."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local (this machine; the default) or dask (a Dask cluster: --scheduler, or a local cluster of --dask-workers processes)."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="With --engine dask: the scheduler address (tcp://host:8786)."),
+    ] = None,
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--dask-workers",
+            help="With --engine dask and no --scheduler: worker processes of a local cluster (default: one per core).",
+        ),
+    ] = None,
     group_by: Annotated[
         str,
         typer.Option(
@@ -362,6 +379,9 @@ def _run_scan(
     ca_file: Path | None,
     state: Path | None,
     retain_days: int | None,
+    engine: str,
+    scheduler: str | None,
+    dask_workers: int | None,
     group_by: str,
     pseudonymize: Path | None,
     pseudonymize_ips: bool,
@@ -399,6 +419,19 @@ def _run_scan(
             check_severity(min_severity)
             if events:
                 raise UsageError("--min-severity filters findings; drop it with --events")
+        if engine not in {"local", "dask"}:
+            raise UsageError(f"--engine {engine!r}: use local or dask")
+        if engine == "local" and (scheduler or dask_workers):
+            raise UsageError("--scheduler and --dask-workers need --engine dask")
+        if engine == "dask" and state is not None:
+            raise UsageError(
+                "--state runs on the local engine (the ledger reads local files); drop --engine dask"
+            )
+        runner = None
+        if engine == "dask":
+            from shadowscan.distributed import DaskEngine
+
+            runner = DaskEngine(scheduler=scheduler, workers=dask_workers)
         if pseudonymize_ips and pseudonymize is None:
             raise UsageError("--pseudonymize-ips needs --pseudonymize KEYFILE")
         pseudonymizer = None
@@ -448,6 +481,7 @@ def _run_scan(
                 matcher=matcher,
                 policy=rules,
                 state=opened,
+                engine=runner,
             )
         if pseudonymizer is not None:
             pseudonymise(result, pseudonymizer, ips=pseudonymize_ips)

@@ -92,6 +92,9 @@ class Config(BaseModel):
     debug: bool | None = None
     state: Path | None = None
     retain_days: int | None = Field(default=None, ge=1)
+    engine: str | None = None
+    scheduler: str | None = None
+    dask_workers: int | None = Field(default=None, ge=1)
 
     _source: str = PrivateAttr(default="")
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
