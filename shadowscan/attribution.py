@@ -88,6 +88,8 @@ class Attributor:
     warnings: list[str] = field(default_factory=list)
     _sessions: pl.DataFrame | None = None
     _leases: pl.DataFrame | None = None
+    _session_claims: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_CLAIMS))
+    _lease_claims: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_CLAIMS))
     _owners: pl.DataFrame | None = None
 
     @classmethod
@@ -160,10 +162,10 @@ class Attributor:
             "mac",
             "device",
         )
-        self._sessions = _Index.build(
+        self._sessions, self._session_claims = _Index.build(
             sessions.with_columns(holder_key(pl.col("holder")).alias("_key"))
         )
-        self._leases = _Index.build(
+        self._leases, self._lease_claims = _Index.build(
             leases.with_columns(pl.col("holder").alias("_key")),
             extra=("mac", "device"),
         )
@@ -201,8 +203,8 @@ class Attributor:
             .unique()
             .filter(pl.col("ip").is_not_null() & pl.col("ts").is_not_null())
         )
-        sess = _Index.lookup(self._sessions, unique, "s")
-        lease = _Index.lookup(self._leases, unique, "l")
+        sess = _Index.lookup(self._sessions, self._session_claims, unique, "s")
+        lease = _Index.lookup(self._leases, self._lease_claims, unique, "l")
         found = unique.join(sess, on=["ip", "ts"], how="left").join(
             lease, on=["ip", "ts"], how="left"
         )
@@ -300,15 +302,27 @@ class Attributor:
     def conflicts_report(self, limit: int = 50) -> pl.DataFrame:
         """Stretches of time in which two or more holders claimed one address."""
         frames = []
-        for kind, index in (("session", self._sessions), ("lease", self._leases)):
+        indexes = (
+            ("session", self._sessions, self._session_claims),
+            ("lease", self._leases, self._lease_claims),
+        )
+        for kind, index, claims in indexes:
             if index is None or index.is_empty():
                 continue
+            first = (
+                index.filter(pl.col("n") > 1)
+                .sort(["ip", "seg_start"])
+                .head(limit)
+                .select("ip", pl.col("seg_start").alias("ts"), "seg_end")
+            )
             frames.append(
-                index.filter(pl.col("n") > 1).select(
+                first.join(
+                    _claimants(first.select("ip", "ts"), claims), on=["ip", "ts"], how="left"
+                ).select(
                     "ip",
-                    pl.col("seg_start").alias("from"),
+                    pl.col("ts").alias("from"),
                     pl.col("seg_end").alias("until"),
-                    pl.col("holders"),
+                    "holders",
                     pl.lit(kind).alias("kind"),
                 )
             )
@@ -329,13 +343,29 @@ def _empty_conflicts() -> pl.DataFrame:
     )
 
 
+_CLAIMS: dict[str, Any] = {"ip": pl.String, "start": UTC_TS, "end": UTC_TS, "holder": pl.String}
+
+
+def _claimants(points: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Per (ip, ts) of ``points``: the holders whose claim covers that moment, sorted."""
+    return (
+        points.join(claims, on="ip")
+        .filter((pl.col("start") <= pl.col("ts")) & (pl.col("ts") < pl.col("end")))
+        .group_by("ip", "ts")
+        .agg(pl.col("holder").unique().sort().alias("holders"))
+    )
+
+
 class _Index:
     """Segments of one interval kind: ``ip, seg_start, seg_end, n, code`` plus, per code,
     the holder's display value (and extra columns)."""
 
     @staticmethod
-    def build(intervals: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
-        """``intervals``: ip, start, end, holder (display), _key (identity) [, extra...]."""
+    def build(
+        intervals: pl.DataFrame, extra: tuple[str, ...] = ()
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """``intervals``: ip, start, end, holder (display), _key (identity) [, extra...].
+        Returns the segments and the merged claims (ip, start, end, holder)."""
         cols = ["ip", "start", "end", "holder", "_key", *extra]
         iv = intervals.select(cols).filter(
             pl.col("ip").is_not_null()
@@ -345,7 +375,7 @@ class _Index:
             & (pl.col("end") > pl.col("start"))
         )
         if iv.is_empty():
-            return pl.DataFrame(
+            segments = pl.DataFrame(
                 schema={
                     "ip": pl.String,
                     "seg_start": UTC_TS,
@@ -356,6 +386,7 @@ class _Index:
                     **dict.fromkeys(extra, pl.String),
                 }
             )
+            return segments, pl.DataFrame(schema=_CLAIMS)
         # One code per holder identity; its display value is the smallest spelling seen.
         holders = (
             iv.group_by("_key")
@@ -392,28 +423,23 @@ class _Index:
         seg = seg.join(
             holders.select(pl.col("code").alias("sum"), "holder", *extra), on="sum", how="left"
         )
-        # Conflicting segments list their holders (few: an interval join on them only).
-        multi = seg.filter(pl.col("n") > 1).select("ip", "seg_start", "seg_end")
-        if multi.height:
-            claim = (
-                multi.join(iv.select("ip", "code", "start", "end"), on="ip")
-                .filter(
-                    (pl.col("start") < pl.col("seg_end")) & (pl.col("end") > pl.col("seg_start"))
-                )
-                .join(holders.select("code", "holder"), on="code")
-                .group_by(["ip", "seg_start"])
-                .agg(pl.col("holder").unique().sort().alias("holders"))
-            )
-            seg = seg.join(claim, on=["ip", "seg_start"], how="left")
-        else:
-            seg = seg.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("holders"))
-        return seg.with_columns(
+        # Who claimed a contested address is worked out only where it is asked for (an
+        # ambiguous event, the conflicts report): listing it for every contested segment
+        # is an interval join per address, quadratic on a shared machine.
+        claims = iv.select("ip", "start", "end", "code").join(
+            holders.select("code", "holder"), on="code"
+        )
+        seg = seg.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("holders"))
+        seg = seg.with_columns(
             pl.when(pl.col("n") == 1).then(pl.col("holder")).otherwise(None).alias("holder"),
             *(pl.when(pl.col("n") == 1).then(pl.col(c)).otherwise(None).alias(c) for c in extra),
         ).select("ip", "seg_start", "seg_end", "n", "holder", "holders", *extra)
+        return seg, claims.drop("code")
 
     @staticmethod
-    def lookup(index: pl.DataFrame, points: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    def lookup(
+        index: pl.DataFrame, claims: pl.DataFrame, points: pl.DataFrame, prefix: str
+    ) -> pl.DataFrame:
         """Per distinct (ip, ts): ``{prefix}_n`` holders, the holder when one, and the
         candidates when several."""
         extra = [
@@ -447,6 +473,11 @@ class _Index:
         )
         inside = pl.col("seg_end").is_null() | (pl.col("ts") < pl.col("seg_end"))
         covered = pl.col("n").is_not_null() & inside
+        contested = joined.filter(covered & (pl.col("n") > 1)).select("ip", "ts")
+        if contested.height:
+            joined = joined.drop("holders").join(
+                _claimants(contested, claims), on=["ip", "ts"], how="left"
+            )
         return joined.select(
             "ip",
             "ts",

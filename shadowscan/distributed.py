@@ -120,7 +120,7 @@ class DaskEngine:
             n_workers=self.workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         return Client(cluster), True  # type: ignore[no-untyped-call]
 
