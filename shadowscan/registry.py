@@ -6,7 +6,9 @@ tells the user what they could have typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+import pkgutil
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Generic, TypeVar
 
 from shadowscan.errors import UnknownNameError
@@ -50,3 +52,15 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def import_plugins(
+    package: str, path: Iterable[str], skip: Collection[str], *, skip_private: bool = True
+) -> None:
+    """Import every module of ``package`` (each registers itself in its registry), except
+    those in ``skip`` and, with ``skip_private``, ``_helper`` modules: adding a format is
+    adding one file."""
+    for module in pkgutil.iter_modules(path):
+        if module.name in skip or (skip_private and module.name.startswith("_")):
+            continue
+        importlib.import_module(f"{package}.{module.name}")

@@ -8,22 +8,17 @@ output, which ``tests/directory/test_golden_directory.py`` insists on).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from shadowscan.directory.base import (
     PERSON_SCHEMA,
     DirectoryBatch,
     DirectoryContext,
     DirectoryReader,
 )
-from shadowscan.registry import Registry
+from shadowscan.registry import Registry, import_plugins
 
 DIRECTORY_READERS: Registry[type[DirectoryReader]] = Registry("directory type")
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base", "load"} and not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base", "load"})
 
 __all__ = [
     "DIRECTORY_READERS",

@@ -7,16 +7,11 @@ helpers, so adding a format is adding one file (plus its golden output, which
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from shadowscan.exports.base import Export, ExportContext, Exporter, domain_names
-from shadowscan.registry import Registry
+from shadowscan.registry import Registry, import_plugins
 
 EXPORTERS: Registry[type[Exporter]] = Registry("export format")
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base", "run"} and not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base", "run"})
 
 __all__ = ["EXPORTERS", "Export", "ExportContext", "Exporter", "domain_names"]

@@ -8,9 +8,6 @@ output, which ``tests/test_layout.py`` insists on).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from shadowscan.identity.base import (
     ASSET_SCHEMA,
     BINDING_SCHEMA,
@@ -19,13 +16,11 @@ from shadowscan.identity.base import (
     IdentityContext,
     IdentityReader,
 )
-from shadowscan.registry import Registry
+from shadowscan.registry import Registry, import_plugins
 
 IDENTITY_READERS: Registry[type[IdentityReader]] = Registry("identity source type")
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base", "load"} and not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base", "load"})
 
 __all__ = [
     "ASSET_SCHEMA",

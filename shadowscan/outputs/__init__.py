@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from shadowscan.outputs.base import Sink
-from shadowscan.registry import Registry
+from shadowscan.registry import Registry, import_plugins
 
 SINKS: Registry[type[Sink]] = Registry("output format")
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base"}:
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base"}, skip_private=False)
 
 __all__ = ["SINKS", "Sink"]

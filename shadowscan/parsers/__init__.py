@@ -6,17 +6,11 @@ Importing this package imports every sibling module (except ``base``, ``common``
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from shadowscan.parsers.base import ParseContext, ParsedBatch, Parser, Sniff
-from shadowscan.registry import Registry
+from shadowscan.registry import Registry, import_plugins
 
 PARSERS: Registry[type[Parser]] = Registry("log format")
 
-for _module in pkgutil.iter_modules(__path__):
-    # base/common and _private modules hold shared code, not formats.
-    if _module.name not in {"base", "common"} and not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base", "common"})
 
 __all__ = ["PARSERS", "ParseContext", "ParsedBatch", "Parser", "Sniff"]

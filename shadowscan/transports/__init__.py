@@ -3,9 +3,7 @@ registering its URL schemes in ``TRANSPORTS``; :func:`deliver` adds the durable 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from shadowscan.registry import import_plugins
 from shadowscan.transports.base import (
     TRANSPORTS,
     Message,
@@ -15,9 +13,7 @@ from shadowscan.transports.base import (
     render_messages,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base", "spool"}:
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_plugins(__name__, __path__, {"base", "spool"}, skip_private=False)
 
 from shadowscan.transports.spool import DeliveryReport, default_spool_dir, deliver  # noqa: E402
 
