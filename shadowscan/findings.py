@@ -31,6 +31,20 @@ PARTIAL_KEY = [*FINDING_KEY, "day"]
 #: second and evidence, as scalar rows (no lists), so millions of them stay compact.
 DEFERRED_KEY = ["_src_key", "service_id", "at", "log_type", "host", "match_rule", "model"]
 
+#: The counters a partial, a deferred row and a finding carry: added when rows merge.
+_COUNTS: dict[str, pl.DataType] = {
+    "requests": pl.UInt64(),
+    "queries": pl.UInt64(),
+    "blocked": pl.UInt64(),
+    "bytes_out": pl.Int64(),
+    "bytes_out_known": pl.UInt64(),
+    "bytes_in": pl.Int64(),
+    "bytes_in_known": pl.UInt64(),
+    "large_uploads": pl.UInt64(),
+}
+_SUMS = tuple(_COUNTS)
+_SEEN: dict[str, pl.DataType] = {"first_seen": UTC_TS, "last_seen": UTC_TS}
+
 PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "user": pl.String(),
     "_src_key": pl.String(),
@@ -40,16 +54,8 @@ PARTIAL_SCHEMA: dict[str, pl.DataType] = {
     "service": pl.String(),
     "vendor": pl.String(),
     "category": pl.String(),
-    "first_seen": UTC_TS,
-    "last_seen": UTC_TS,
-    "requests": pl.UInt64(),
-    "queries": pl.UInt64(),
-    "blocked": pl.UInt64(),
-    "bytes_out": pl.Int64(),
-    "bytes_out_known": pl.UInt64(),
-    "bytes_in": pl.Int64(),
-    "bytes_in_known": pl.UInt64(),
-    "large_uploads": pl.UInt64(),
+    **_SEEN,
+    **_COUNTS,
     "src_ips": pl.List(pl.String()),
     "log_types": pl.List(pl.String()),
     "hosts": pl.List(pl.String()),
@@ -68,28 +74,10 @@ DEFERRED_SCHEMA: dict[str, pl.DataType] = {
     "host": pl.String(),
     "match_rule": pl.String(),
     "model": pl.String(),
-    "first_seen": UTC_TS,
-    "last_seen": UTC_TS,
-    "requests": pl.UInt64(),
-    "queries": pl.UInt64(),
-    "blocked": pl.UInt64(),
-    "bytes_out": pl.Int64(),
-    "bytes_out_known": pl.UInt64(),
-    "bytes_in": pl.Int64(),
-    "bytes_in_known": pl.UInt64(),
-    "large_uploads": pl.UInt64(),
+    **_SEEN,
+    **_COUNTS,
     "conf_rank": pl.Int8(),
 }
-_SUMS = (
-    "requests",
-    "queries",
-    "blocked",
-    "bytes_out",
-    "bytes_out_known",
-    "bytes_in",
-    "bytes_in_known",
-    "large_uploads",
-)
 
 #: ``<format>_phase`` values of lines that do not close a connection (start, interim).
 OPENING_PHASES = frozenset({"start", "build", "create", "interim", "update"})
@@ -233,10 +221,9 @@ def merge_deferred(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Fold partials with the same key into one row each (associative and commutative)."""
-    schema = PARTIAL_SCHEMA
     frames = [p for p in parts if p.height]
     if not frames:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
     both = pl.concat(frames, how="vertical_relaxed")
     out = both.group_by(PARTIAL_KEY).agg(
         pl.col("service").first(),
@@ -244,19 +231,12 @@ def merge_partials(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
         pl.col("category").first(),
         pl.col("first_seen").min(),
         pl.col("last_seen").max(),
-        pl.col("requests").sum(),
-        pl.col("queries").sum(),
-        pl.col("blocked").sum(),
-        pl.col("bytes_out").sum(),
-        pl.col("bytes_out_known").sum(),
-        pl.col("bytes_in").sum(),
-        pl.col("bytes_in_known").sum(),
-        pl.col("large_uploads").sum(),
+        *(pl.col(c).sum() for c in _SUMS),
         *(pl.col(c).list.explode(keep_nulls=False, empty_as_null=False).unique() for c in _LISTS),
         pl.col("conf_rank").max(),
         pl.col("attr_rank").max(),
     )
-    return conform(out, schema).select(list(schema))
+    return conform(out, PARTIAL_SCHEMA).select(list(PARTIAL_SCHEMA))
 
 
 def finalise(partials: pl.DataFrame) -> pl.DataFrame:

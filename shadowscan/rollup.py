@@ -40,17 +40,9 @@ def by_department(findings: pl.DataFrame) -> pl.DataFrame:
     if findings.is_empty():
         return pl.DataFrame(schema=DEPARTMENT_SCHEMA)
     out = findings.group_by("department").agg(
-        pl.col("user").drop_nulls().n_unique().cast(pl.UInt32).alias("users"),
-        pl.col("requests").sum(),
-        pl.col("queries").sum(),
-        pl.col("blocked").sum(),
-        pl.col("bytes_out").sum(),
-        pl.col("service").unique().sort().alias("services"),
-        pl.col("service_id").n_unique().cast(pl.UInt32).alias("service_count"),
+        pl.col("user").drop_nulls().n_unique().cast(pl.UInt32).alias("users"), *_use()
     )
-    return out.sort(
-        ["requests", "queries", "department"], descending=[True, True, False], nulls_last=True
-    ).select([pl.col(c).cast(t) for c, t in DEPARTMENT_SCHEMA.items()])
+    return _busiest(out, "department", DEPARTMENT_SCHEMA)
 
 
 def by_subnet(findings: pl.DataFrame) -> pl.DataFrame:
@@ -66,16 +58,29 @@ def by_subnet(findings: pl.DataFrame) -> pl.DataFrame:
         .n_unique()
         .cast(pl.UInt32)
         .alias("addresses"),
+        *_use(),
+    )
+    return _busiest(out, "subnet", SUBNET_SCHEMA)
+
+
+def _use() -> list[pl.Expr]:
+    """What every rollup row adds up: requests, lookups, blocked attempts, bytes sent and
+    the services used."""
+    return [
         pl.col("requests").sum(),
         pl.col("queries").sum(),
         pl.col("blocked").sum(),
         pl.col("bytes_out").sum(),
         pl.col("service").unique().sort().alias("services"),
         pl.col("service_id").n_unique().cast(pl.UInt32).alias("service_count"),
-    )
+    ]
+
+
+def _busiest(out: pl.DataFrame, key: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Busiest rows first (ties by ``key``), in ``schema``'s columns and types."""
     return out.sort(
-        ["requests", "queries", "subnet"], descending=[True, True, False], nulls_last=True
-    ).select([pl.col(c).cast(t) for c, t in SUBNET_SCHEMA.items()])
+        ["requests", "queries", key], descending=[True, True, False], nulls_last=True
+    ).select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def rollup(findings: pl.DataFrame, group_by: str) -> pl.DataFrame:
