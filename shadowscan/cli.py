@@ -729,6 +729,28 @@ def version() -> None:
 
 # --- config, history ------------------------------------------------------------------------
 
+#: Options several commands share.
+StateFile = Annotated[Path, typer.Option("--state", help="The state database of nightly scans.")]
+FirstDay = Annotated[
+    str | None, typer.Option("--since", help="First day (ISO date, or an age like 30d).")
+]
+LastDay = Annotated[str | None, typer.Option("--until", help="Last day, inclusive.")]
+DirectoryFiles = Annotated[
+    list[str] | None,
+    typer.Option("--directory", "-d", help="People directory [TYPE:]FILE (repeatable)."),
+]
+
+
+def _days(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """``--since``/``--until`` as UTC days."""
+    from shadowscan.timeparse import parse_time
+
+    return (
+        parse_time(since, option="--since").date() if since else None,
+        parse_time(until, option="--until").date() if until else None,
+    )
+
+
 config_app = typer.Typer(
     help="The configuration file: check it before cron runs it.", no_args_is_help=True
 )
@@ -782,11 +804,9 @@ def config_check(
 """
 )
 def history(
-    state: Annotated[Path, typer.Option("--state", help="The state database of nightly scans.")],
-    since: Annotated[
-        str | None, typer.Option(help="First day (ISO date, or an age like 30d).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, inclusive.")] = None,
+    state: StateFile,
+    since: FirstDay = None,
+    until: LastDay = None,
     by: Annotated[str, typer.Option("--by", help="service, department or user.")] = "service",
     period: Annotated[str, typer.Option(help="day, week (ISO, from Monday) or month.")] = "day",
     output: Annotated[
@@ -803,12 +823,10 @@ def history(
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
 ) -> None:
     from shadowscan.history import history as read_history
-    from shadowscan.timeparse import parse_time
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
-        since_d = parse_time(since, option="--since").date() if since else None
-        until_d = parse_time(until, option="--until").date() if until else None
+        since_d, until_d = _days(since, until)
         frame = read_history(state, since=since_d, until=until_d, by=by, period=period)  # type: ignore[arg-type]
         _write(frame, sink_name, output, kind=f"{by} per {period}")
 
@@ -824,17 +842,15 @@ def history(
 """
 )
 def report(
-    state: Annotated[Path, typer.Option("--state", help="The state database of nightly scans.")],
+    state: StateFile,
     output: Annotated[
         Path,
         typer.Option(
             "--output", "-o", help="The report file; .html, .md or .xlsx picks the format."
         ),
     ],
-    since: Annotated[
-        str | None, typer.Option(help="First day (ISO date, or an age like 30d).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, inclusive.")] = None,
+    since: FirstDay = None,
+    until: LastDay = None,
     policy: Annotated[
         Path | None,
         typer.Option("--policy", help="Policy to judge the findings by (default: all unreviewed)."),
@@ -850,14 +866,12 @@ def report(
     from shadowscan.history import findings_from_state
     from shadowscan.policy import evaluate, load_policy
     from shadowscan.report.model import DEFAULT_TITLE, build_report_from_frames
-    from shadowscan.timeparse import parse_time
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
         if sink_name not in {"html", "md", "xlsx"}:
             raise UsageError(f"a report is html, md or xlsx, not {sink_name}: use -o report.html")
-        since_d = parse_time(since, option="--since").date() if since else None
-        until_d = parse_time(until, option="--until").date() if until else None
+        since_d, until_d = _days(since, until)
         findings, daily = findings_from_state(state, since=since_d, until=until_d)
         catalogue = build_matcher().catalogue
         rules = load_policy(policy, catalogue) if policy is not None else None
@@ -939,10 +953,7 @@ def identity_check(
         list[str] | None,
         typer.Option("--identity", "-i", help="Identity source [TYPE:]FILE (repeatable)."),
     ] = None,
-    directory: Annotated[
-        list[str] | None,
-        typer.Option("--directory", "-d", help="People directory [TYPE:]FILE (repeatable)."),
-    ] = None,
+    directory: DirectoryFiles = None,
     timezone: Annotated[str, typer.Option(help="Time zone of timestamps that carry none.")] = "UTC",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
@@ -1023,10 +1034,7 @@ def reidentify(
         str, typer.Argument(help="A token from a pseudonymised output.", show_default=False)
     ],
     key: Annotated[Path, typer.Option("--key", help="The key file the token was made with.")],
-    directory: Annotated[
-        list[str] | None,
-        typer.Option("--directory", "-d", help="People directory [TYPE:]FILE (repeatable)."),
-    ] = None,
+    directory: DirectoryFiles = None,
     candidate: Annotated[
         list[str] | None,
         typer.Option("--candidate", help="A user, device or address to test too (repeatable)."),

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import polars as pl
 
@@ -37,7 +37,7 @@ from shadowscan.engine import FileResult, FileScanner, ProgressCallback, Resume,
 from shadowscan.errors import UsageError
 from shadowscan.match import Matcher
 from shadowscan.parsers import PARSERS
-from shadowscan.readers import InputSource, compression_of, open_url
+from shadowscan.readers import InputSource, compression_of, open_raw
 from shadowscan.signatures import load_catalogue
 from shadowscan.stats import SAMPLE_LINES, FileStats
 
@@ -201,7 +201,7 @@ def _size_and_boundaries(
 ) -> tuple[int, str | None, list[tuple[int, int]]]:
     """The file's size, compression, and ranges ``[start, end)`` of about ``split_bytes``
     that each end just after a newline (the last one at the end of the file)."""
-    with _open_raw(source) as fh:
+    with open_raw(source) as fh:
         compression = compression_of(fh.read(6))
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
@@ -225,13 +225,6 @@ def _size_and_boundaries(
             pos += split_bytes
     bounds = [(cuts[k], cuts[k + 1] if k + 1 < len(cuts) else size) for k in range(len(cuts))]
     return size, compression, bounds
-
-
-def _open_raw(source: InputSource) -> IO[bytes]:
-    """The file's bytes as stored (not decompressed), seekable."""
-    if source.is_url:
-        return open_url(source.path)
-    return open(source.path, "rb")
 
 
 def _digest(learned: pl.DataFrame | None) -> str:

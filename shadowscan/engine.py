@@ -38,7 +38,7 @@ from shadowscan.readers import (
     head_lines,
     iter_chunks,
     open_binary,
-    open_url,
+    open_raw,
     read_head,
     rewind_with,
 )
@@ -607,7 +607,7 @@ class _Limited(io.RawIOBase):
 def _compression(source: InputSource) -> str | None:
     if source.is_stdin:
         return None
-    with open_url(source.path) if source.is_url else open(source.path, "rb") as fh:
+    with open_raw(source) as fh:
         return compression_of(fh.read(6))
 
 

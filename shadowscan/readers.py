@@ -197,17 +197,22 @@ class Prefixed(io.RawIOBase):
         super().close()
 
 
-def open_binary(source: InputSource) -> BinaryIO:
-    """Open ``source`` for reading as decompressed bytes."""
+def open_raw(source: InputSource) -> IO[bytes]:
+    """The bytes of ``source`` as stored (not decompressed): stdin, an fsspec URL or a
+    file."""
     try:
         if source.is_stdin:
-            raw: IO[bytes] = sys.stdin.buffer
-        elif source.is_url:
-            raw = open_url(source.path)
-        else:
-            raw = open(source.path, "rb")  # noqa: SIM115
+            return sys.stdin.buffer
+        if source.is_url:
+            return open_url(source.path)
+        return open(source.path, "rb")
     except OSError as exc:
         raise InputError(f"{source.path}: cannot open: {exc.strerror or exc}") from exc
+
+
+def open_binary(source: InputSource) -> BinaryIO:
+    """Open ``source`` for reading as decompressed bytes."""
+    raw = open_raw(source)
     try:
         magic = raw.read(6)
         if raw.seekable():

@@ -34,7 +34,7 @@ import polars as pl
 from shadowscan.crashpoints import crashpoint
 from shadowscan.engine import Resume
 from shadowscan.errors import InputError
-from shadowscan.readers import InputSource, compression_of, open_binary
+from shadowscan.readers import InputSource, compression_of, open_binary, open_raw
 
 SCHEMA_VERSION = "1"
 
@@ -221,7 +221,7 @@ class State:
         if source.is_stdin:
             return Plan(None, "untracked")
         info = os.stat(source.path)
-        with open(source.path, "rb") as fh:
+        with open_raw(source) as fh:
             compression = compression_of(fh.read(6))
         head = _head(source)
         digest = _sha(head)
