@@ -862,10 +862,10 @@ def report(
     title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
 ) -> None:
-    from shadowscan.api import build_matcher
     from shadowscan.history import findings_from_state
     from shadowscan.policy import evaluate, load_policy
     from shadowscan.report.model import DEFAULT_TITLE, build_report_from_frames
+    from shadowscan.signatures import load_catalogue
 
     with _errors(debug):
         sink_name = _pick_sink(output_format, output)
@@ -873,7 +873,7 @@ def report(
             raise UsageError(f"a report is html, md or xlsx, not {sink_name}: use -o report.html")
         since_d, until_d = _days(since, until)
         findings, daily = findings_from_state(state, since=since_d, until=until_d)
-        catalogue = build_matcher().catalogue
+        catalogue = load_catalogue()
         rules = load_policy(policy, catalogue) if policy is not None else None
         findings = evaluate(findings, rules, catalogue, dt.datetime.now(dt.UTC).date())
         data = build_report_from_frames(

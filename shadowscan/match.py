@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import re
 import threading
@@ -227,13 +228,18 @@ class Matcher:
             [pl.col(n).cast(t) for n, t in MATCH_SCHEMA.items()]
         )
 
-    def service_names(self) -> pl.DataFrame:
-        """``service_id``, ``service``, ``vendor``, ``category`` of every service."""
+    @functools.cached_property
+    def _service_names(self) -> pl.DataFrame:
         return pl.DataFrame(
             [(s.id, s.name, s.vendor, s.category) for s in self.services.values()],
             schema=["service_id", "service", "vendor", "category"],
             orient="row",
         )
+
+    def service_names(self) -> pl.DataFrame:
+        """``service_id``, ``service``, ``vendor``, ``category`` of every service (built
+        once: every batch of every file joins its matches to it)."""
+        return self._service_names
 
     _RULE_COLUMNS = ("service_id", "match_rule", "confidence")
 
